@@ -1,0 +1,1 @@
+"""The ledger: transactions, blocks, the Merkle log, checkpoints and storage."""

@@ -1,0 +1,113 @@
+"""Canonical JSON: the one byte encoding that is hashed and signed.
+
+The encoding is the JSON Canonicalization Scheme of RFC 8785 restricted to the
+values the ledger needs: objects, arrays, strings, integers, booleans and null.
+Floats are rejected because their text form is where implementations disagree.
+Object keys are sorted by their UTF-16 code units (RFC 8785, section 3.2.3), no
+whitespace is written, and strings keep their characters as UTF-8 except for the
+escapes JSON requires. docs/formats.md describes it with examples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from govchain.errors import ValidationError
+
+#: Integers outside this range lose precision in JavaScript and most JSON parsers.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be")
+
+
+def _encode(value: Any, out: list[str], path: str) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise ValidationError(
+                f"integer at {path} is outside the safe range of +-(2**53 - 1); "
+                "encode it as a string",
+                reason="bad-encoding",
+            )
+        out.append(str(value))
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, Mapping):
+        _encode_object(value, out, path)
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(item, out, f"{path}[{i}]")
+        out.append("]")
+    else:
+        raise ValidationError(
+            f"value at {path} has type {type(value).__name__}, which canonical JSON "
+            "does not encode; use a string, integer, boolean, null, list or object",
+            reason="bad-encoding",
+        )
+
+
+def _encode_object(value: Mapping[Any, Any], out: list[str], path: str) -> None:
+    for key in value:
+        if not isinstance(key, str):
+            raise ValidationError(
+                f"object key {key!r} at {path} is not a string", reason="bad-encoding"
+            )
+    out.append("{")
+    for i, key in enumerate(sorted(value, key=_utf16_key)):
+        if i:
+            out.append(",")
+        out.append(json.dumps(key, ensure_ascii=False))
+        out.append(":")
+        _encode(value[key], out, f"{path}.{key}")
+    out.append("}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Encode `value` as canonical JSON bytes (UTF-8).
+
+    Raises `ValidationError` for floats, non-string keys, integers beyond
+    2**53 - 1 and types JSON has no form for.
+    """
+    out: list[str] = []
+    _encode(value, out, "$")
+    return "".join(out).encode("utf-8")
+
+
+def parse_canonical_json(data: bytes) -> Any:
+    """Parse canonical JSON bytes and check that they are in canonical form.
+
+    Raises `ValidationError` when the bytes are not UTF-8 JSON or when encoding
+    the parsed value again gives different bytes (extra whitespace, unsorted
+    keys, floats, duplicate keys).
+    """
+    try:
+        value = json.loads(data.decode("utf-8"), parse_float=_reject_float)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(
+            f"not valid UTF-8 JSON: {exc}", reason="bad-encoding"
+        ) from exc
+    if canonical_json(value) != data:
+        raise ValidationError(
+            "JSON is not in canonical form (RFC 8785: sorted keys, no whitespace)",
+            reason="bad-encoding",
+        )
+    return value
+
+
+def _reject_float(text: str) -> Any:
+    raise ValidationError(
+        f"number {text} is not an integer; canonical JSON carries no floats",
+        reason="bad-encoding",
+    )
