@@ -4,7 +4,7 @@
 GovchainError
 ├── ConfigError          a consortium file, node home or key store is unusable
 ├── ValidationError      input (a transaction, a spreadsheet row) breaks a rule
-│   └── PolicyError      the input is well formed but the rules of the consortium forbid it
+│   └── PolicyError      well-formed input that the consortium rules forbid
 ├── VerificationError    a signature, proof or checkpoint does not verify
 │   └── RootMismatchError   a proof leads to another root than the one trusted
 └── IntegrityError       stored ledger data disagrees with itself
