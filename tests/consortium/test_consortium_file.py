@@ -58,7 +58,7 @@ def department(document: dict[str, Any], dept_id: str) -> dict[str, Any]:
 def test_demo_members() -> None:
     consortium = load_demo_consortium()
     assert consortium.operator == "city-bdb"
-    assert len(consortium.departments) == 8
+    assert len(consortium.departments) == 9
     assert [r.code for r in consortium.regions] == [
         "440000",
         "440100",
@@ -275,23 +275,23 @@ def test_bad_level() -> None:
 
 def test_bad_department_id() -> None:
     document = demo_document()
-    document["departments"][7]["id"] = "Tianhe Market"
+    document["departments"][8]["id"] = "Tianhe Market"
     del document["node"]
     assert only_problem(document).startswith(
-        f'{SOURCE}: departments[7].id: "Tianhe Market" is invalid; use 2 to 64'
+        f'{SOURCE}: departments[8].id: "Tianhe Market" is invalid; use 2 to 64'
     )
 
 
 def test_duplicate_department_id() -> None:
     document = demo_document()
-    document["departments"][4]["id"] = "city-health"
+    document["departments"][5]["id"] = "city-health"
     lines = problems(document)
     assert lines[0] == (
-        f'{SOURCE}: departments[4].id: "city-health" is already used by '
+        f'{SOURCE}: departments[5].id: "city-health" is already used by '
         "departments[1]; give each department its own id"
     )
     # The department that lost its id is no longer there to host.
-    assert lines[1].startswith(f'{SOURCE}: node.hosts[4]: "city-civil-affairs" is not')
+    assert lines[1].startswith(f'{SOURCE}: node.hosts[5]: "city-civil-affairs" is not')
     assert len(lines) == 2
 
 
@@ -353,7 +353,7 @@ def test_unknown_hosted_department() -> None:
     document = demo_document()
     document["node"]["hosts"].append("haizhu-health")
     assert only_problem(document) == (
-        f'{SOURCE}: node.hosts[8]: "haizhu-health" is not a declared department; '
+        f'{SOURCE}: node.hosts[9]: "haizhu-health" is not a declared department; '
         "declare it under [[departments]] or fix the id"
     )
 
@@ -374,9 +374,9 @@ def test_bad_origin() -> None:
 
 def test_witness_threshold_above_departments() -> None:
     document = demo_document()
-    document["consortium"]["witness_threshold"] = 9
+    document["consortium"]["witness_threshold"] = 10
     assert only_problem(document) == (
-        f"{SOURCE}: consortium.witness_threshold: 9 is out of range; use 1 to 8 "
+        f"{SOURCE}: consortium.witness_threshold: 10 is out of range; use 1 to 9 "
         "(the number of departments)"
     )
 
@@ -614,7 +614,7 @@ def test_negative_utc_offset() -> None:
 def test_several_faults_reported_together() -> None:
     document = demo_document()
     document["departments"][3]["level"] = "town"
-    document["departments"][4]["id"] = "city-health"
+    document["departments"][5]["id"] = "city-health"
     document["node"]["hosts"].append("haizhu-health")
     document["policy"]["holidays"][0] = "2026-13-01"
     document["policy"]["rules"][2]["steps"][0]["working_days"] = 0
@@ -622,12 +622,12 @@ def test_several_faults_reported_together() -> None:
     lines = problems(document)
     assert len(lines) == 7, lines
     assert lines[0].startswith(f"{SOURCE}: departments[3].level: ")
-    assert lines[1].startswith(f"{SOURCE}: departments[4].id: ")
+    assert lines[1].startswith(f"{SOURCE}: departments[5].id: ")
     assert lines[2].startswith(f"{SOURCE}: policy.holidays[0]: ")
     assert lines[3].startswith(f"{SOURCE}: policy.rules[2].steps[0].working_days: ")
     assert lines[4].startswith(f"{SOURCE}: policy.rules[3].steps: ")
-    assert lines[5].startswith(f"{SOURCE}: node.hosts[4]: ")
-    assert lines[6].startswith(f"{SOURCE}: node.hosts[8]: ")
+    assert lines[5].startswith(f"{SOURCE}: node.hosts[5]: ")
+    assert lines[6].startswith(f"{SOURCE}: node.hosts[9]: ")
 
 
 def test_empty_document() -> None:
