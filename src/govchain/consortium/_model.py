@@ -8,6 +8,7 @@ no cycle and the policy ends with a catch-all rule.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -228,7 +229,7 @@ class Consortium:
     def to_dict(self) -> dict[str, Any]:
         """Return the consortium as JSON values in the layout of the file.
 
-        The result holds only strings, integers, lists and dicts, with every default
+        The result contains only strings, integers, lists and dicts, with every default
         written out, so it can be carried in the genesis transaction. `node` is left
         out. `Consortium.from_dict` rebuilds an equal value.
         """
@@ -264,7 +265,7 @@ class Consortium:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], *, source: str = "consortium record"
+        cls, data: Mapping[str, Any], *, source: str = "consortium record"
     ) -> Consortium:
         """Build a consortium from the output of `to_dict`, checking it in full.
 
