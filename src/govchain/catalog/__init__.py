@@ -1,0 +1,1 @@
+"""Catalog of shared datasets: resources, versions and catalog imports."""
