@@ -173,3 +173,19 @@ def test_read_table_unsupported_suffix(tmp_path: Path) -> None:
         read_table(path)
     assert ".csv, .ods, .tsv, .xls, .xlsb, .xlsm, .xlsx" in str(caught.value)
     assert caught.value.reason == "unsupported-format"
+
+
+def test_read_table_workbook_error_names_sheet_and_row() -> None:
+    path = demo_file("psi_street_names_20200630.xlsx")
+    with pytest.raises(
+        ValidationError,
+        match=r"psi_street_names_20200630\.xlsx, sheet 'PSI', row 5000 is empty",
+    ):
+        read_table(path, header_row=5000)
+
+
+def test_table_column_by_name() -> None:
+    table = read_table(FIXTURES / "sheet-with-na.xlsx")
+    assert table.column("Amount") == [None, "100"]
+    with pytest.raises(KeyError):
+        table.column("Missing")
