@@ -1,0 +1,252 @@
+"""Catalog operations for stewards: register, update, publish versions, search.
+
+Writes go through a `Node` as transactions signed by the owning department;
+reads come straight from the node's state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govchain.catalog._handlers import RESOURCE_NS, VERSION_NS
+from govchain.catalog.importer import Agency, read_catalog
+from govchain.datasets import Dataset, DatasetStore
+from govchain.errors import ValidationError
+from govchain.ledger.apply import DEPT_NS
+from govchain.ledger.state import StateReader
+from govchain.node._node import Node, Receipt
+
+logger = logging.getLogger(__name__)
+
+
+def _applied(receipt: Receipt) -> Receipt:
+    if not receipt.applied:
+        raise ValidationError(receipt.message, reason=receipt.reason)
+    return receipt
+
+
+def register_resource(node: Node, owner: str, **fields: Any) -> str:
+    """Register a resource owned by `owner` and return its id.
+
+    `fields` are the catalog fields: title, description, fields, standard,
+    category, level, sharing, update_frequency, tags and optionally id.
+    Raises `ValidationError` with the ledger's reason when it is rejected.
+    """
+    tx = node.sign(owner, "catalog.register", fields)
+    _applied(node.submit_one(tx))
+    return str(fields.get("id") or f"res-{tx.id[:16]}")
+
+
+def update_resource(
+    node: Node, owner: str, resource_id: str, **changes: Any
+) -> Receipt:
+    return _applied(
+        node.act(owner, "catalog.update", {"resource": resource_id, **changes})
+    )
+
+
+def retire_resource(node: Node, owner: str, resource_id: str) -> Receipt:
+    return _applied(node.act(owner, "catalog.retire", {"resource": resource_id}))
+
+
+def publish_version(
+    node: Node,
+    store: DatasetStore,
+    owner: str,
+    resource_id: str,
+    dataset: Dataset,
+    *,
+    raw_hash: str | None = None,
+    parents: Iterable[str] = (),
+    transformation: str = "",
+) -> str:
+    """Store `dataset` off the ledger and record its version; return the version id."""
+    content_hash = store.put(dataset)
+    payload: dict[str, Any] = {
+        "resource": resource_id,
+        "content_hash": content_hash,
+        "schema_hash": dataset.schema_hash,
+        "row_count": len(dataset.rows),
+        "parents": list(parents),
+        "transformation": transformation,
+    }
+    if raw_hash:
+        payload["raw_hash"] = raw_hash
+    _applied(node.act(owner, "catalog.publish_version", payload))
+    record = node.store.get(RESOURCE_NS, resource_id)
+    assert record is not None
+    return str(record["latest_version"])
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Filters of a catalog search; None or "" matches everything."""
+
+    keyword: str = ""
+    department: str | None = None
+    category: str | None = None
+    sharing: str | None = None
+    level: int | None = None
+    include_retired: bool = False
+
+
+def _matches(record: dict[str, Any], query: SearchQuery) -> bool:
+    if not query.include_retired and record["status"] != "active":
+        return False
+    if query.department and record["owner"] != query.department:
+        return False
+    if query.category and record["category"] != query.category:
+        return False
+    if query.sharing and record["sharing"] != query.sharing:
+        return False
+    if query.level is not None and record["level"] != query.level:
+        return False
+    if query.keyword:
+        needle = query.keyword.casefold()
+        haystack = " ".join(
+            [
+                record["title"],
+                record["description"],
+                record["category"],
+                *record["tags"],
+            ]
+            + [f["name"] for f in record["fields"]]
+        ).casefold()
+        return needle in haystack
+    return True
+
+
+def search(
+    state: StateReader, query: SearchQuery, *, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Return resources matching `query`, by id."""
+    # TODO: scan every resource; an index table is needed for 100,000 resources.
+    found: list[dict[str, Any]] = []
+    for _key, record in state.scan(RESOURCE_NS):
+        if _matches(record, query):
+            found.append(record)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def get_resource(state: StateReader, resource_id: str) -> dict[str, Any]:
+    record = state.get(RESOURCE_NS, resource_id)
+    if record is None:
+        raise ValidationError(
+            f"resource {resource_id!r} is not in the catalog; search with "
+            "`govchain catalog search`",
+            reason="unknown-resource",
+        )
+    return record
+
+
+def versions(state: StateReader, resource_id: str) -> list[dict[str, Any]]:
+    found = [v for _k, v in state.scan(VERSION_NS, f"{resource_id}@")]
+    return sorted(found, key=lambda v: int(v["number"]))
+
+
+@dataclass
+class ImportReport:
+    """What a catalog import did: resources registered, rows refused, agencies admitted."""
+
+    source: str
+    registered: list[tuple[int, str]]
+    refused: list[tuple[int, str, str]]
+    admitted: list[str]
+
+
+def department_id(agency: Agency) -> str:
+    """Return the department id of an agency: its code in lower case."""
+    return agency.code.lower()
+
+
+def import_catalog(
+    node: Node,
+    path: Path,
+    *,
+    region: str,
+    level: str = "city",
+    line: str = "general",
+    sensitivity: int = 1,
+    sharing: str = "unconditional",
+) -> ImportReport:
+    """Register every dataset of a catalog file, admitting its agencies as departments.
+
+    Agencies that are not members yet are admitted by the operator into
+    `region` at `level` and hosted on this node with new keys. Each row becomes
+    a resource owned by its agency, or a refusal with the row number and the
+    reason (from the file or from the ledger).
+    """
+    parsed = read_catalog(path)
+    report = ImportReport(parsed.source, [], [], [])
+    report.refused.extend((p.row, p.column or "", p.message) for p in parsed.problems)
+    config = node.store.get("consortium", "config")
+    assert config is not None
+    operator = config["consortium"]["operator"]
+    admissions = []
+    for agency in parsed.agencies:
+        dept = department_id(agency)
+        if node.store.get(DEPT_NS, dept) is not None:
+            continue
+        key = node.host_department(dept)
+        payload = {
+            "department": {
+                "id": dept,
+                "name": agency.name,
+                "region": region,
+                "level": level,
+                "line": line,
+            },
+            "public_key": key.public_key.to_b64(),
+        }
+        admissions.append(node.sign(operator, "consortium.admit", payload))
+    for tx, receipt in zip(admissions, node.submit(admissions), strict=True):
+        if not receipt.applied:
+            raise ValidationError(
+                f"admitting {tx.payload['department']['id']!r} failed: {receipt.message}",
+                reason=receipt.reason,
+            )
+        report.admitted.append(tx.payload["department"]["id"])
+
+    txs = []
+    for entry in parsed.entries:
+        owner = department_id(entry.agency)
+        digest = hashlib.sha256(
+            f"{entry.title}\n{entry.description}".encode()
+        ).hexdigest()
+        payload: dict[str, Any] = {
+            "id": f"{owner}.{digest[:12]}",
+            "title": entry.title,
+            "description": entry.description,
+            "category": entry.category,
+            "update_frequency": entry.update_frequency,
+            "fields": [
+                {"name": name, "type": "string", "description": ""}
+                for name in entry.fields
+            ],
+            "tags": list(entry.tags),
+            "level": sensitivity,
+            "sharing": sharing,
+        }
+        txs.append((entry.row, node.sign(owner, "catalog.register", payload)))
+    receipts = node.submit([tx for _row, tx in txs], timeout=300)
+    for (row, tx), receipt in zip(txs, receipts, strict=True):
+        if receipt.applied:
+            report.registered.append((row, str(tx.payload["id"])))
+        else:
+            report.refused.append((row, "", f"{receipt.reason}: {receipt.message}"))
+    report.refused.sort()
+    logger.info(
+        "catalog %s imported: %d registered, %d refused, %d agencies admitted",
+        parsed.source,
+        len(report.registered),
+        len(report.refused),
+        len(report.admitted),
+    )
+    return report

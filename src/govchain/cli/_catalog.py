@@ -1,0 +1,207 @@
+"""`govchain catalog`: register, import, publish and search data resources."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govchain.catalog import service
+from govchain.cli._context import CliState, console, print_json, print_table
+from govchain.datasets import Dataset, DatasetStore
+from govchain.tabular import read_table
+
+app = typer.Typer(
+    help="The catalog chain: data resources and their versions.", no_args_is_help=True
+)
+
+AsDept = Annotated[
+    str, typer.Option("--as", help="Department that signs (hosted on this node).")
+]
+
+
+@app.command()
+def register(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    title: Annotated[str, typer.Option(help="Resource title.")],
+    level: Annotated[int, typer.Option(help="Sensitivity level, 1 (public) to 4.")],
+    sharing: Annotated[
+        str, typer.Option(help="unconditional, conditional or not_shared.")
+    ],
+    description: Annotated[str, typer.Option(help="What the data is.")] = "",
+    field: Annotated[
+        list[str] | None, typer.Option(help="A field as NAME[:TYPE]; repeat.")
+    ] = None,
+    category: Annotated[str, typer.Option(help="Catalog category.")] = "",
+    standard: Annotated[str, typer.Option(help="Data standard reference.")] = "",
+    update_frequency: Annotated[str, typer.Option(help="Such as daily, monthly.")] = "",
+    tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat.")] = None,
+) -> None:
+    """Register a data resource owned by the signing department."""
+    fields = []
+    for spec in field or []:
+        name, _, kind = spec.partition(":")
+        fields.append({"name": name, "type": kind or "string", "description": ""})
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        resource_id = service.register_resource(
+            node,
+            as_dept,
+            title=title,
+            description=description,
+            fields=fields,
+            level=level,
+            sharing=sharing,
+            category=category,
+            standard=standard,
+            update_frequency=update_frequency,
+            tags=tag or [],
+        )
+    finally:
+        node.close()
+    console.print(f"registered {resource_id}")
+
+
+@app.command("import")
+def import_catalog(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="Catalog spreadsheet (.xls, .xlsx, .csv).")
+    ],
+    region: Annotated[
+        str, typer.Option(help="Region code for agencies admitted as new departments.")
+    ],
+    level: Annotated[str, typer.Option(help="Level of admitted agencies.")] = "city",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import a whole open-data catalog: agencies become departments, rows resources."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        report = service.import_catalog(node, file, region=region, level=level)
+    finally:
+        node.close()
+    if as_json:
+        print_json(
+            {
+                "source": report.source,
+                "registered": len(report.registered),
+                "admitted": report.admitted,
+                "refused": [
+                    {"row": r, "column": c, "reason": m} for r, c, m in report.refused
+                ],
+            }
+        )
+        return
+    console.print(
+        f"{report.source}: {len(report.registered)} resources registered, "
+        f"{len(report.refused)} rows refused, {len(report.admitted)} agencies admitted"
+    )
+    if report.refused:
+        print_table(
+            "refused rows",
+            ["row", "column", "reason"],
+            [list(r) for r in report.refused[:50]],
+        )
+
+
+@app.command()
+def publish(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    resource: Annotated[str, typer.Option(help="Resource id.")],
+    file: Annotated[Path, typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xls).")],
+    sheet: Annotated[str | None, typer.Option(help="Sheet name for workbooks.")] = None,
+) -> None:
+    """Publish a new version of a resource from a data file."""
+    table = read_table(file, sheet=sheet)
+    dataset = Dataset(
+        fields=[{"name": h, "type": "string", "description": ""} for h in table.header],
+        rows=[list(r) for r in table.rows],
+    )
+    raw_hash = hashlib.sha256(file.read_bytes()).hexdigest()
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        version = service.publish_version(
+            node,
+            DatasetStore(node.home.path / "objects"),
+            as_dept,
+            resource,
+            dataset,
+            raw_hash=raw_hash,
+            transformation=f"import {file.name}",
+        )
+    finally:
+        node.close()
+    console.print(
+        f"published {version}: {len(dataset.rows)} rows, content hash {dataset.content_hash}"
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    keyword: Annotated[
+        str, typer.Argument(help="Words to find in title, description, tags, fields.")
+    ] = "",
+    department: Annotated[str | None, typer.Option(help="Owner department id.")] = None,
+    category: Annotated[str | None, typer.Option(help="Category.")] = None,
+    sharing: Annotated[str | None, typer.Option(help="Sharing type.")] = None,
+    level: Annotated[int | None, typer.Option(help="Sensitivity level.")] = None,
+    limit: Annotated[int, typer.Option(help="Most results shown.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Search the catalog."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        found = service.search(
+            store,
+            service.SearchQuery(
+                keyword=keyword,
+                department=department,
+                category=category,
+                sharing=sharing,
+                level=level,
+            ),
+            limit=limit,
+        )
+    finally:
+        store.close()
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        f"{len(found)} resources",
+        ["id", "title", "owner", "category", "level", "sharing", "versions"],
+        [
+            [
+                r["id"],
+                r["title"],
+                r["owner"],
+                r["category"],
+                r["level"],
+                r["sharing"],
+                r["versions"],
+            ]
+            for r in found
+        ],
+    )
+
+
+@app.command()
+def show(ctx: typer.Context, resource: str) -> None:
+    """Show a resource with its versions."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        record = service.get_resource(store, resource)
+        record = {**record, "version_list": service.versions(store, resource)}
+    finally:
+        store.close()
+    print_json(record)

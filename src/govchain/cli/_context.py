@@ -1,0 +1,77 @@
+"""What every CLI command shares: the node home, the passphrase, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govchain.errors import ConfigError
+from govchain.ledger.store import LedgerStore
+from govchain.node import HOME_ENV, PASSPHRASE_ENV, Node, NodeHome
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    home_path: Path | None = None
+
+    def home(self, *, need_keys: bool = True) -> NodeHome:
+        path = self.home_path or _env_home()
+        home = NodeHome(path)
+        if need_keys and home.exists() and home.settings().get("encrypted_keys", True):
+            home.passphrase = passphrase()
+        return home
+
+    def open_node(self) -> Node:
+        return Node(self.home())
+
+    def read_store(self) -> LedgerStore:
+        """Open the ledger read-only; works while a server writes to it."""
+        home = self.home(need_keys=False)
+        home.settings()
+        return LedgerStore(home.ledger_path, readonly=True)
+
+
+def _env_home() -> Path:
+    value = os.environ.get(HOME_ENV)
+    if not value:
+        raise ConfigError(f"no node home given: pass --home DIR or set {HOME_ENV}")
+    return Path(value)
+
+
+def passphrase(*, confirm: bool = False) -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            f"the node's keys are encrypted: set {PASSPHRASE_ENV} or run the command "
+            "in a terminal to be asked for the passphrase"
+        )
+    entered: str = typer.prompt(
+        "Passphrase for the node's keys", hide_input=True, confirmation_prompt=confirm
+    )
+    return entered
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)

@@ -1,0 +1,215 @@
+"""`govchain share`: sharing requests, decisions, grants and deliveries."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govchain.cli._context import CliState, console, print_json, print_table
+from govchain.datasets import DatasetStore
+from govchain.sharing import service
+
+app = typer.Typer(
+    help="Request, approve, reject, revoke and deliver shared data.",
+    no_args_is_help=True,
+)
+
+AsDept = Annotated[
+    str, typer.Option("--as", help="Department that signs (hosted on this node).")
+]
+
+
+@app.command()
+def request(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+    fields: Annotated[str, typer.Option(help="Comma-separated field names.")],
+    purpose: Annotated[str, typer.Option(help="Why the data is needed.")],
+    term_days: Annotated[
+        int, typer.Option(help="How long the grant should last, in days.")
+    ] = 90,
+) -> None:
+    """Request access to a resource as a consuming department."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        record = service.request_access(
+            node,
+            as_dept,
+            resource,
+            fields=[f.strip() for f in fields.split(",") if f.strip()],
+            purpose=purpose,
+            term_days=term_days,
+        )
+    finally:
+        node.close()
+    console.print(f"request {record['id']}: {record['status']} (rule {record['rule']})")
+    for step in record["steps"]:
+        console.print(
+            f"  step: {step['approver']} within {step['working_days']} working days"
+        )
+    if record.get("grant"):
+        console.print(f"  grant {record['grant']}")
+
+
+@app.command()
+def approve(ctx: typer.Context, as_dept: AsDept, request_id: str) -> None:
+    """Approve the current step of a request."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        record = service.approve(node, as_dept, request_id)
+    finally:
+        node.close()
+    console.print(
+        f"request {request_id}: {record['status']}"
+        + (f", grant {record['grant']}" if record.get("grant") else "")
+    )
+
+
+@app.command()
+def reject(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    request_id: str,
+    reason: Annotated[
+        str, typer.Option(help="Why the request is rejected (required).")
+    ],
+) -> None:
+    """Reject a request; the reason is recorded and shown to the consumer."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        service.reject(node, as_dept, request_id, reason)
+    finally:
+        node.close()
+    console.print(f"request {request_id}: rejected")
+
+
+@app.command()
+def revoke(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    grant_id: str,
+    reason: Annotated[str, typer.Option(help="Why the grant is revoked.")],
+) -> None:
+    """Revoke a grant (owner or operator)."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        service.revoke(node, as_dept, grant_id, reason)
+    finally:
+        node.close()
+    console.print(f"grant {grant_id}: revoked")
+
+
+@app.command()
+def deliver(
+    ctx: typer.Context,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+    consumer: Annotated[str, typer.Option(help="Consuming department.")],
+    out: Annotated[
+        Path, typer.Option(help="Where to write the signed package (JSON).")
+    ],
+    grant: Annotated[str | None, typer.Option(help="Grant id.")] = None,
+) -> None:
+    """Deliver a resource under a grant; the consumer checks and records the receipt."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        delivery = service.deliver(
+            node,
+            DatasetStore(node.home.path / "objects"),
+            consumer,
+            grant_id=grant,
+            resource_id=resource,
+        )
+        out.write_text(json.dumps(delivery.package, ensure_ascii=False), "utf-8")
+        if consumer in node.dept_keys:
+            service.receive(node, delivery.package)
+    finally:
+        node.close()
+    console.print(
+        f"delivered {len(delivery.package['rows'])} rows of {resource} to {consumer}: {out} "
+        f"(content hash {delivery.package['content_hash']})"
+    )
+
+
+@app.command("list")
+def list_requests(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None, typer.Option(help="pending, granted or rejected.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List sharing requests."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        found = [r for _k, r in store.scan("request") if status in (None, r["status"])]
+    finally:
+        store.close()
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        f"{len(found)} requests",
+        ["id", "resource", "consumer", "status", "step", "rule", "escalated"],
+        [
+            [
+                r["id"],
+                r["resource"],
+                r["consumer"],
+                r["status"],
+                r["step"],
+                r["rule"],
+                r["escalated"],
+            ]
+            for r in found
+        ],
+    )
+
+
+@app.command()
+def overdue(
+    ctx: typer.Context,
+    escalate: Annotated[
+        bool, typer.Option(help="Escalate each to the operator.")
+    ] = False,
+) -> None:
+    """List requests past their deadline, and optionally escalate them."""
+    state: CliState = ctx.obj
+    now = int(time.time() * 1000)
+    if escalate:
+        node = state.open_node()
+        try:
+            receipts = service.escalate_overdue(node, now)
+        finally:
+            node.close()
+        console.print(f"escalated {sum(r.applied for r in receipts)} requests")
+        return
+    store = state.read_store()
+    try:
+        found = service.overdue_requests(store, now)
+    finally:
+        store.close()
+    print_table(
+        f"{len(found)} overdue requests",
+        ["id", "resource", "consumer", "waiting on", "escalated"],
+        [
+            [
+                r["id"],
+                r["resource"],
+                r["consumer"],
+                r["steps"][r["step"]]["approver"],
+                r["escalated"],
+            ]
+            for r in found
+        ],
+    )

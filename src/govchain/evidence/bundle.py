@@ -1,0 +1,191 @@
+"""Evidence bundles: a log entry, its inclusion proof and a signed checkpoint.
+
+A bundle is a JSON file:
+
+```
+{
+  "format": "govchain-evidence/v1",
+  "origin": checkpoint origin of the ledger,
+  "entry": the log entry (transaction, outcome, block height and time),
+  "leaf_index": position of the entry in the log,
+  "inclusion_proof": [base64 node hashes],
+  "checkpoint": signed checkpoint note (C2SP tlog-checkpoint),
+  "keys": {name: verifier key} for every key that signed something in the bundle
+}
+```
+
+`verify_bundle` needs only the bundle and a trust file of verifier keys. It
+never trusts the keys inside the bundle: they say which keys to look for, and
+the trust file says which keys count.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from govchain.crypto.keys import PublicKey
+from govchain.errors import ConfigError, ValidationError, VerificationError
+from govchain.ledger import merkle
+from govchain.ledger.canonical import canonical_json
+from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
+from govchain.ledger.entry import entry_dict, entry_tx_bytes
+from govchain.ledger.store import LedgerStore
+from govchain.ledger.transaction import decode_transaction
+
+logger = logging.getLogger(__name__)
+
+BUNDLE_FORMAT = "govchain-evidence/v1"
+
+
+def export_bundle(
+    store: LedgerStore, tx_id: str, keys: dict[str, PublicKey]
+) -> dict[str, Any]:
+    """Build the evidence bundle of transaction `tx_id` against the latest checkpoint.
+
+    `keys` maps verifier names (node and department ids) to public keys; the
+    bundle lists those that signed the transaction or the checkpoint. Raises
+    `ValidationError` when the transaction is unknown.
+    """
+    tx = store.tx_by_id(tx_id)
+    if tx is None:
+        raise ValidationError(
+            f"transaction {tx_id} is not on this ledger; list ids with `govchain audit`",
+            reason="unknown-transaction",
+        )
+    latest = store.latest_checkpoint()
+    if latest is None or latest[0] <= tx.seq:
+        raise ValidationError(
+            f"no checkpoint covers log index {tx.seq} yet; try again after the next block",
+            reason="no-checkpoint",
+        )
+    size, note = latest
+    entry = entry_dict(
+        tx.data, height=tx.height, time=tx.time, status=tx.status, reason=tx.reason
+    )
+    proof = merkle.inclusion_proof(store, tx.seq, size)
+    named: dict[str, str] = {}
+    for name, key in sorted(keys.items()):
+        if name == tx.dept or name.startswith("node-") or _signed(note, name):
+            named[name] = NoteVerifier(name, key).vkey()
+    origin = note.decode("utf-8").split("\n", 1)[0]
+    return {
+        "format": BUNDLE_FORMAT,
+        "origin": origin,
+        "tx_id": tx.id,
+        "entry": entry,
+        "leaf_index": tx.seq,
+        "tree_size": size,
+        "inclusion_proof": [base64.b64encode(p).decode("ascii") for p in proof],
+        "checkpoint": note.decode("utf-8"),
+        "keys": named,
+    }
+
+
+def _signed(note: bytes, name: str) -> bool:
+    return f"\n\u2014 {name} ".encode() in note
+
+
+def read_trust_file(path: Path) -> list[NoteVerifier]:
+    """Read verifier keys, one `name+hash+base64` per line; `#` starts a comment."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(
+            f"trust file {path} is unreadable: {exc}", path=str(path)
+        ) from exc
+    verifiers: list[NoteVerifier] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            verifiers.append(NoteVerifier.from_vkey(text))
+        except (ValueError, VerificationError, ValidationError) as exc:
+            raise ConfigError(
+                f"{path}, line {number}: not a verifier key (name+hash+base64): {exc}",
+                path=str(path),
+            ) from exc
+    if not verifiers:
+        raise ConfigError(f"trust file {path} lists no keys", path=str(path))
+    return verifiers
+
+
+def verify_bundle(
+    bundle: dict[str, Any], trusted: list[NoteVerifier], *, min_signatures: int = 1
+) -> dict[str, Any]:
+    """Check a bundle against trusted keys and return what it proves.
+
+    1. The checkpoint carries at least `min_signatures` signatures by trusted keys.
+    2. The entry's leaf hash is included in the checkpoint's tree.
+    3. The transaction inside the entry is signed by a trusted department key.
+
+    Raises `VerificationError` naming the check that failed.
+    """
+    # 1. The checkpoint, against trusted keys only.
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise VerificationError(
+            f"bundle format {bundle.get('format')!r} is not {BUNDLE_FORMAT!r}"
+        )
+    try:
+        note = str(bundle["checkpoint"]).encode("utf-8")
+        origin = str(bundle["origin"])
+        entry = bundle["entry"]
+        index = int(bundle["leaf_index"])
+        proof = [base64.b64decode(p, validate=True) for p in bundle["inclusion_proof"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VerificationError(f"bundle is malformed: {exc}") from exc
+    checkpoint, signers = open_checkpoint(
+        note, trusted, origin=origin, min_signatures=min_signatures
+    )
+
+    # 2. Inclusion of the entry in the checkpoint's tree.
+    try:
+        leaf = merkle.hash_leaf(canonical_json(entry))
+    except ValidationError as exc:
+        raise VerificationError(
+            f"bundle entry is not canonical JSON data: {exc}"
+        ) from exc
+    merkle.verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root_hash)
+
+    # 3. The department's signature on the transaction.
+    try:
+        tx = decode_transaction(entry_tx_bytes(entry))
+    except (ValidationError, KeyError, ValueError) as exc:
+        raise VerificationError(f"bundle transaction does not decode: {exc}") from exc
+    keys = [v.public_key for v in trusted if v.public_key.kid == tx.kid]
+    if not keys:
+        raise VerificationError(
+            f"transaction is signed with key {tx.kid} of {tx.dept!r}, which the trust "
+            "file does not list"
+        )
+    tx.verify_signature(keys[0])
+    if tx.id != bundle.get("tx_id", tx.id):
+        raise VerificationError("bundle tx_id does not match the transaction it holds")
+    return {
+        "tx_id": tx.id,
+        "type": tx.type,
+        "department": tx.dept,
+        "status": entry["status"],
+        "reason": entry["reason"],
+        "height": entry["height"],
+        "block_time": entry["time"],
+        "leaf_index": index,
+        "tree_size": checkpoint.size,
+        "root": checkpoint.root_hash.hex(),
+        "checkpoint_signers": signers,
+    }
+
+
+def load_bundle(path: Path) -> dict[str, Any]:
+    """Read a bundle file; raise `VerificationError` when it is not a JSON object."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VerificationError(f"evidence bundle {path} is unreadable: {exc}") from exc
+    if not isinstance(data, dict):
+        raise VerificationError(f"evidence bundle {path} is not a JSON object")
+    return data

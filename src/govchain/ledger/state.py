@@ -1,0 +1,159 @@
+"""The deterministic state machine: handlers, overlays and the write set.
+
+State is a set of JSON values keyed by namespace and key (`dept/city-health`,
+`resource/R-...`). It is a pure function of the ordered transactions: a handler
+sees only the transaction, the block height and time and the state so far, and
+may raise `ValidationError` to reject the transaction. A rejected transaction
+stays in the log with its reason and changes nothing.
+
+Handlers register by transaction type with `@handler("catalog.register")`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from govchain.errors import ValidationError
+from govchain.ledger.canonical import canonical_json
+from govchain.ledger.transaction import Transaction
+
+logger = logging.getLogger(__name__)
+
+Value = dict[str, Any]
+
+
+class StateReader(Protocol):
+    """Read access to committed state."""
+
+    def get(self, ns: str, key: str) -> Value | None: ...
+
+    def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Yield `(key, value)` for keys in `ns` starting with `prefix`, sorted."""
+        ...
+
+
+class MemoryState:
+    """State held in a dict; used to replay a ledger during verification."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], Value] = {}
+
+    def get(self, ns: str, key: str) -> Value | None:
+        return self.data.get((ns, key))
+
+    def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        keys = sorted(k for (n, k) in self.data if n == ns and k.startswith(prefix))
+        for key in keys:
+            yield key, self.data[(ns, key)]
+
+    def apply(self, writes: list[dict[str, Any]]) -> None:
+        for write in writes:
+            target = (write["ns"], write["key"])
+            if write["value"] is None:
+                self.data.pop(target, None)
+            else:
+                self.data[target] = write["value"]
+
+
+_DELETED = object()
+
+
+class Overlay:
+    """Uncommitted writes layered over a reader, in the order they were made."""
+
+    def __init__(self, base: StateReader) -> None:
+        self.base = base
+        self._changes: dict[tuple[str, str], Any] = {}
+
+    def get(self, ns: str, key: str) -> Value | None:
+        change = self._changes.get((ns, key))
+        if change is _DELETED:
+            return None
+        if change is not None:
+            return dict(change)
+        return self.base.get(ns, key)
+
+    def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        merged: dict[str, Value] = dict(self.base.scan(ns, prefix))
+        for (n, key), change in self._changes.items():
+            if n != ns or not key.startswith(prefix):
+                continue
+            if change is _DELETED:
+                merged.pop(key, None)
+            else:
+                merged[key] = change
+        for key in sorted(merged):
+            yield key, merged[key]
+
+    def put(self, ns: str, key: str, value: Value) -> None:
+        # Encoding now rejects floats and other values replay could not rebuild.
+        canonical_json(value)
+        self._changes.pop((ns, key), None)
+        self._changes[(ns, key)] = dict(value)
+
+    def delete(self, ns: str, key: str) -> None:
+        self._changes.pop((ns, key), None)
+        self._changes[(ns, key)] = _DELETED
+
+    def writes(self) -> list[dict[str, Any]]:
+        """Return the changes as `{"ns", "key", "value"}` entries in write order."""
+        return [
+            {"ns": ns, "key": key, "value": None if v is _DELETED else v}
+            for (ns, key), v in self._changes.items()
+        ]
+
+    def merge_into(self, parent: Overlay) -> None:
+        for (ns, key), change in self._changes.items():
+            if change is _DELETED:
+                parent.delete(ns, key)
+            else:
+                parent.put(ns, key, change)
+
+
+@dataclass
+class TxContext:
+    """What a handler may read: the transaction, its block and the state."""
+
+    tx: Transaction
+    height: int
+    block_time: int
+    log_index: int
+    state: Overlay
+    subjects: list[str] = field(default_factory=list)
+
+    def add_subject(self, subject: str) -> None:
+        """Index this transaction under `subject` (a resource, grant or request id)."""
+        if subject not in self.subjects:
+            self.subjects.append(subject)
+
+
+Handler = Callable[[TxContext], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(tx_type: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of `tx_type`."""
+
+    def register(fn: Handler) -> Handler:
+        if tx_type in _HANDLERS:
+            raise RuntimeError(f"transaction type {tx_type} has two handlers")
+        _HANDLERS[tx_type] = fn
+        return fn
+
+    return register
+
+
+def get_handler(tx_type: str) -> Handler:
+    try:
+        return _HANDLERS[tx_type]
+    except KeyError:
+        raise ValidationError(
+            f"transaction type {tx_type!r} is unknown", reason="unknown-type"
+        ) from None
+
+
+def registered_types() -> list[str]:
+    return sorted(_HANDLERS)

@@ -1,0 +1,378 @@
+"""SQLite storage of one node's ledger: blocks, transactions, the Merkle log,
+checkpoints and the current state.
+
+The database runs in WAL mode with `synchronous=FULL`, so a block's SQLite
+transaction is on disk (the WAL fsynced) when `commit()` returns, and only then
+is any caller told the block committed. A crash at any point leaves either the
+whole block or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govchain.errors import IntegrityError
+from govchain.ledger.block import BlockHeader
+from govchain.ledger.canonical import canonical_json
+from govchain.ledger.state import Value
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    height INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    header BLOB NOT NULL,
+    results BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    height INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    dept TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_dept ON txs (dept, seq);
+CREATE INDEX IF NOT EXISTS txs_time ON txs (time, seq);
+CREATE TABLE IF NOT EXISTS tx_subjects (
+    subject TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (subject, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    size INTEGER PRIMARY KEY,
+    note BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+    ns TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class StoredTx:
+    """A transaction as stored, with its position and outcome."""
+
+    seq: int
+    id: str
+    height: int
+    type: str
+    dept: str
+    status: str
+    reason: str
+    message: str
+    time: int
+    data: bytes
+
+
+class LedgerStore:
+    """One node's SQLite ledger file. Only the node's writer process writes."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            uri = f"file:{path}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None
+            )
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+            self._check_schema()
+        self.db.execute("PRAGMA foreign_keys=ON")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _check_schema(self) -> None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise IntegrityError(
+                f"ledger {self.path} has schema version {row[0]}, this govchain "
+                f"reads version {SCHEMA_VERSION}"
+            )
+
+    # -- meta ---------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # -- state (implements StateReader) --------------------------------------
+
+    def get(self, ns: str, key: str) -> Value | None:
+        row = self.db.execute(
+            "SELECT value FROM state WHERE ns=? AND key=?", (ns, key)
+        ).fetchone()
+        if row is None:
+            return None
+        value: Value = json.loads(row[0])
+        return value
+
+    def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        rows = self.db.execute(
+            "SELECT key, value FROM state WHERE ns=? AND key >= ? AND key < ? "
+            "ORDER BY key",
+            (ns, prefix, prefix + "\U0010ffff"),
+        ).fetchall()
+        for key, value in rows:
+            yield key, json.loads(value)
+
+    def state_rows(self) -> Iterator[tuple[str, str, bytes]]:
+        yield from self.db.execute("SELECT ns, key, value FROM state ORDER BY ns, key")
+
+    # -- blocks and transactions ----------------------------------------------
+
+    def height(self) -> int:
+        """Return the height of the last block, or -1 for an empty ledger."""
+        row = self.db.execute("SELECT MAX(height) FROM blocks").fetchone()
+        return -1 if row[0] is None else int(row[0])
+
+    def header(self, height: int) -> BlockHeader | None:
+        row = self.db.execute(
+            "SELECT header FROM blocks WHERE height=?", (height,)
+        ).fetchone()
+        if row is None:
+            return None
+        return BlockHeader.from_dict(json.loads(row[0]))
+
+    def block_rows(self, start: int = 0) -> Iterator[tuple[int, str, bytes, bytes]]:
+        yield from self.db.execute(
+            "SELECT height, hash, header, results FROM blocks WHERE height >= ? "
+            "ORDER BY height",
+            (start,),
+        )
+
+    def log_size(self) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM txs").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def has_tx(self, tx_id: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM txs WHERE id=?", (tx_id,)).fetchone()
+        return row is not None
+
+    def tx_by_id(self, tx_id: str) -> StoredTx | None:
+        row = self.db.execute(
+            f"SELECT {_TX_COLUMNS} FROM txs WHERE id=?", (tx_id,)
+        ).fetchone()
+        return None if row is None else StoredTx(*row)
+
+    def tx_by_seq(self, seq: int) -> StoredTx | None:
+        row = self.db.execute(
+            f"SELECT {_TX_COLUMNS} FROM txs WHERE seq=?", (seq,)
+        ).fetchone()
+        return None if row is None else StoredTx(*row)
+
+    def txs_in_block(self, height: int) -> list[StoredTx]:
+        rows = self.db.execute(
+            f"SELECT {_TX_COLUMNS} FROM txs WHERE height=? ORDER BY seq", (height,)
+        ).fetchall()
+        return [StoredTx(*row) for row in rows]
+
+    def query_txs(
+        self,
+        *,
+        subject: str | None = None,
+        dept: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = 1000,
+    ) -> list[StoredTx]:
+        """Return transactions matching every given filter, oldest first.
+
+        `since` and `until` are block times in unix milliseconds, `until`
+        exclusive.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        table = "txs"
+        if subject is not None:
+            table = "txs JOIN tx_subjects USING (seq)"
+            clauses.append("tx_subjects.subject = ?")
+            params.append(subject)
+        if dept is not None:
+            clauses.append(
+                "(txs.dept = ? OR txs.seq IN "
+                "(SELECT seq FROM tx_subjects WHERE subject = ?))"
+            )
+            params.extend([dept, f"dept:{dept}"])
+        if since is not None:
+            clauses.append("txs.time >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("txs.time < ?")
+            params.append(until)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        columns = ", ".join(f"txs.{c}" for c in _TX_COLUMNS.split(", "))
+        rows = self.db.execute(
+            f"SELECT {columns} FROM {table} {where} ORDER BY txs.seq LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [StoredTx(*row) for row in rows]
+
+    # -- Merkle log (implements merkle.NodeReader) --------------------------
+
+    def node(self, level: int, index: int) -> bytes:
+        row = self.db.execute(
+            "SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise IntegrityError(
+                f"Merkle node at level {level}, index {index} is missing"
+            )
+        return bytes(row[0])
+
+    # -- checkpoints --------------------------------------------------------
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        row = self.db.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def checkpoint(self, size: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT note FROM checkpoints WHERE size=?", (size,)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def checkpoints(self) -> Iterator[tuple[int, bytes]]:
+        for size, note in self.db.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size"
+        ):
+            yield int(size), bytes(note)
+
+    def put_checkpoint(self, size: int, note: bytes) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)",
+                (size, note),
+            )
+
+    # -- writing a block ------------------------------------------------------
+
+    def transaction(self) -> _Txn:
+        return _Txn(self.db)
+
+    def write_block(
+        self,
+        header: BlockHeader,
+        results: list[dict[str, Any]],
+        txs: list[StoredTx],
+        subjects: list[tuple[str, int]],
+        nodes: list[tuple[int, int, bytes]],
+        writes: list[dict[str, Any]],
+        checkpoint: tuple[int, bytes] | None,
+    ) -> None:
+        """Write one block and everything it changes in one SQLite transaction."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO blocks (height, hash, header, results) VALUES (?, ?, ?, ?)",
+                (
+                    header.height,
+                    header.hash,
+                    header.canonical_bytes(),
+                    canonical_json(results),
+                ),
+            )
+            self.db.executemany(
+                f"INSERT INTO txs ({_TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        t.seq,
+                        t.id,
+                        t.height,
+                        t.type,
+                        t.dept,
+                        t.status,
+                        t.reason,
+                        t.message,
+                        t.time,
+                        t.data,
+                    )
+                    for t in txs
+                ],
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO tx_subjects (subject, seq) VALUES (?, ?)",
+                subjects,
+            )
+            self.db.executemany(
+                "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
+            )
+            for write in writes:
+                if write["value"] is None:
+                    self.db.execute(
+                        "DELETE FROM state WHERE ns=? AND key=?",
+                        (write["ns"], write["key"]),
+                    )
+                else:
+                    self.db.execute(
+                        "INSERT INTO state (ns, key, value) VALUES (?, ?, ?) "
+                        "ON CONFLICT (ns, key) DO UPDATE SET value=excluded.value",
+                        (write["ns"], write["key"], canonical_json(write["value"])),
+                    )
+            if checkpoint is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)",
+                    checkpoint,
+                )
+
+
+_TX_COLUMNS = "seq, id, height, type, dept, status, reason, message, time, data"
+
+
+class _Txn:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")

@@ -1,0 +1,398 @@
+"""Full verification of a node's ledger by replay.
+
+`verify_ledger` trusts nothing stored. It walks the blocks from genesis and,
+for each block:
+
+1. checks the height follows the previous one and the previous-block hash links;
+2. recomputes each transaction id from its bytes and the block's transaction root;
+3. replays the transactions on a fresh state, checking every signature, and
+   compares each outcome and the state digest with what the block recorded;
+4. extends the Merkle log and compares its size and root with the header;
+5. checks the committing node's signature on the header.
+
+Then it checks every stored Merkle node against the recomputed tree, every
+checkpoint's signatures and root, and that the stored state equals the replayed
+one. The first problem found stops the walk and is reported with its height and
+transaction id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from govchain.crypto.keys import PublicKey
+from govchain.errors import GovchainError, IntegrityError, VerificationError
+from govchain.ledger import merkle
+from govchain.ledger.apply import DEPT_NS, BatchApplier
+from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
+from govchain.ledger.canonical import canonical_json
+from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
+from govchain.ledger.entry import entry_bytes
+from govchain.ledger.state import MemoryState
+from govchain.ledger.store import LedgerStore
+from govchain.ledger.transaction import tx_id
+from govchain.statemachine import load_handlers
+
+logger = logging.getLogger(__name__)
+
+NODE_NS = "node"
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of `verify_ledger`."""
+
+    blocks: int = 0
+    transactions: int = 0
+    checkpoints: int = 0
+    state_rows: int = 0
+    problem: IntegrityError | None = None
+    log_root: str = ""
+    keys: dict[str, PublicKey] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "blocks": self.blocks,
+            "transactions": self.transactions,
+            "checkpoints": self.checkpoints,
+            "state_rows": self.state_rows,
+            "log_root": self.log_root,
+        }
+        if self.problem is not None:
+            out["problem"] = {
+                "message": str(self.problem),
+                "height": self.problem.height,
+                "tx_id": self.problem.tx_id,
+            }
+        return out
+
+
+Progress = Callable[[int, int], None]
+
+
+def verify_ledger(
+    store: LedgerStore, *, workers: int = 2, progress: Progress | None = None
+) -> VerifyReport:
+    """Verify everything stored in `store`; see the module docstring."""
+    load_handlers()
+    report = VerifyReport()
+    applier = BatchApplier(workers)
+    try:
+        _walk(store, applier, report, progress)
+    except IntegrityError as exc:
+        report.problem = exc
+    except GovchainError as exc:
+        report.problem = IntegrityError(f"verification stopped: {exc}")
+    finally:
+        applier.close()
+    if report.problem is not None:
+        logger.warning("ledger %s failed verification: %s", store.path, report.problem)
+    return report
+
+
+def _walk(
+    store: LedgerStore,
+    applier: BatchApplier,
+    report: VerifyReport,
+    progress: Progress | None,
+) -> None:
+    state = MemoryState()
+    compact = merkle.CompactRange()
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    prev_hash = ZERO_HASH
+    prev_time = 0
+    origin: str | None = None
+    expected_height = 0
+    top = store.height()
+    for height, stored_hash, header_bytes, results_bytes in store.block_rows():
+        # 1. The heights follow each other and the hash chain links.
+        if height != expected_height:
+            raise IntegrityError(
+                f"block {expected_height} is missing: the next stored block is {height}",
+                height=expected_height,
+            )
+        header = _parse_header(header_bytes, height)
+        if header.height != height:
+            raise IntegrityError(
+                f"block stored at height {height} says it is block {header.height}",
+                height=height,
+            )
+        if header.hash != stored_hash:
+            raise IntegrityError(
+                f"block {height} hash {stored_hash} does not match its header "
+                f"({header.hash})",
+                height=height,
+            )
+        if header.prev_hash != prev_hash:
+            raise IntegrityError(
+                f"block {height} links to previous hash {header.prev_hash} but block "
+                f"{height - 1} has hash {prev_hash}",
+                height=height,
+            )
+        origin = origin or header.chain
+        if header.chain != origin:
+            raise IntegrityError(
+                f"block {height} names chain {header.chain!r}", height=height
+            )
+        if header.time < prev_time:
+            raise IntegrityError(
+                f"block {height} time {header.time} is before block {height - 1}'s",
+                height=height,
+            )
+
+        # 2. Transaction ids and the block's transaction root.
+        txs = store.txs_in_block(height)
+        if len(txs) != header.tx_count:
+            raise IntegrityError(
+                f"block {height} holds {len(txs)} transactions, its header says "
+                f"{header.tx_count}",
+                height=height,
+            )
+        leaves: list[bytes] = []
+        for i, tx in enumerate(txs):
+            if tx.seq != compact.size + i:
+                raise IntegrityError(
+                    f"transaction at log index {compact.size + i} is missing",
+                    height=height,
+                )
+            if tx_id(tx.data) != tx.id:
+                raise IntegrityError(
+                    f"transaction {tx.id} in block {height} does not hash to its id",
+                    height=height,
+                    tx_id=tx.id,
+                )
+
+        # 3. Replay: outcomes, state digest.
+        result = applier.apply(
+            state,
+            [t.data for t in txs],
+            height=height,
+            block_time=header.time,
+            log_start=compact.size,
+        )
+        recorded = _parse_results(results_bytes, height)
+        replayed = [o.result() for o in result.outcomes]
+        for i, (mine, theirs) in enumerate(zip(replayed, recorded, strict=False)):
+            stored_tx = txs[i]
+            if mine != theirs or (stored_tx.status, stored_tx.reason) != (
+                mine["status"],
+                mine["reason"],
+            ):
+                raise IntegrityError(
+                    f"transaction {mine['tx']} in block {height}: replay gives "
+                    f"{mine['status']}/{mine['reason']}, the block records "
+                    f"{theirs.get('status')}/{theirs.get('reason')}",
+                    height=height,
+                    tx_id=mine["tx"],
+                )
+        if len(recorded) != len(replayed):
+            raise IntegrityError(
+                f"block {height} records {len(recorded)} results for {len(replayed)} "
+                "transactions",
+                height=height,
+            )
+        if state_digest(replayed, result.writes) != header.state_digest:
+            raise IntegrityError(
+                f"block {height} state digest does not match the replayed changes",
+                height=height,
+            )
+        state.apply(result.writes)
+        leaves = [
+            merkle.hash_leaf(
+                entry_bytes(
+                    o.data,
+                    height=height,
+                    time=header.time,
+                    status=o.status,
+                    reason=o.reason,
+                )
+            )
+            for o in result.outcomes
+        ]
+        if merkle.root_from_leaf_hashes(leaves).hex() != header.tx_root:
+            raise IntegrityError(
+                f"block {height} transaction root does not match its transactions",
+                height=height,
+            )
+        _collect_keys(state, report)
+
+        # 4. The Merkle log after the block.
+        for leaf in leaves:
+            compact.append(leaf)
+        roots[compact.size] = compact.root()
+        if header.log_size != compact.size or header.log_root != compact.root().hex():
+            raise IntegrityError(
+                f"block {height} log size/root {header.log_size}/{header.log_root} "
+                f"differ from the replayed {compact.size}/{compact.root().hex()}",
+                height=height,
+            )
+
+        # 5. The committer's signature.
+        node_key = state.get(NODE_NS, header.committer)
+        if node_key is None or node_key["kid"] != header.committer_kid:
+            raise IntegrityError(
+                f"block {height} was committed by unknown node {header.committer!r} "
+                f"key {header.committer_kid}",
+                height=height,
+            )
+        try:
+            header.verify_signature(PublicKey.from_b64(node_key["public_key"]))
+        except VerificationError as exc:
+            raise IntegrityError(
+                f"block {height} signature does not verify: {exc}", height=height
+            ) from exc
+
+        prev_hash = header.hash
+        prev_time = header.time
+        expected_height = height + 1
+        report.blocks += 1
+        report.transactions += len(txs)
+        if progress is not None:
+            progress(height, top)
+
+    report.log_root = compact.root().hex()
+    _check_nodes(store, compact.size)
+    _check_checkpoints(store, origin or "", roots, report)
+    _check_state(store, state, report)
+
+
+def _parse_header(data: bytes, height: int) -> BlockHeader:
+    try:
+        body = json.loads(data)
+        header = BlockHeader.from_dict(body)
+    except (ValueError, TypeError) as exc:
+        raise IntegrityError(
+            f"block {height} header is malformed: {exc}", height=height
+        ) from exc
+    except IntegrityError as exc:
+        raise IntegrityError(str(exc), height=height) from exc
+    if header.canonical_bytes() != data:
+        raise IntegrityError(
+            f"block {height} header is not in canonical form", height=height
+        )
+    return header
+
+
+def _parse_results(data: bytes, height: int) -> list[dict[str, Any]]:
+    try:
+        results = json.loads(data)
+    except ValueError as exc:
+        raise IntegrityError(
+            f"block {height} results are malformed", height=height
+        ) from exc
+    if not isinstance(results, list):
+        raise IntegrityError(f"block {height} results are malformed", height=height)
+    return results
+
+
+def _collect_keys(state: MemoryState, report: VerifyReport) -> None:
+    for ns in (NODE_NS, DEPT_NS):
+        for name, record in state.scan(ns):
+            if record.get("public_key"):
+                report.keys[f"{name}/{record['kid']}"] = PublicKey.from_b64(
+                    record["public_key"]
+                )
+
+
+def _check_nodes(store: LedgerStore, size: int) -> None:
+    """Compare every stored Merkle node with one recomputed from the level below."""
+    level = 0
+    width = size
+    below: list[bytes] = []
+    while width > 0:
+        if level == 0:
+            query = (
+                "SELECT m.idx, m.hash, t.data, t.height, t.time, t.status, t.reason "
+                "FROM merkle_nodes m LEFT JOIN txs t ON t.seq = m.idx "
+                "WHERE m.level = 0 ORDER BY m.idx"
+            )
+        else:
+            query = (
+                "SELECT idx, hash, NULL, NULL, NULL, NULL, NULL FROM merkle_nodes "
+                f"WHERE level = {level} "
+                "ORDER BY idx"
+            )
+        rows = store.db.execute(query).fetchall()
+        if len(rows) != width:
+            raise IntegrityError(
+                f"Merkle log level {level} holds {len(rows)} nodes, wanted {width}"
+            )
+        current: list[bytes] = []
+        for idx, stored, data, height, time, status, reason in rows:
+            stored = bytes(stored)
+            if level == 0:
+                expected = b""
+                if data is not None:
+                    entry = entry_bytes(
+                        data, height=height, time=time, status=status, reason=reason
+                    )
+                    expected = merkle.hash_leaf(entry)
+            else:
+                expected = merkle.hash_children(below[2 * idx], below[2 * idx + 1])
+            if stored != expected:
+                raise IntegrityError(
+                    f"Merkle node at level {level} index {idx} does not match the "
+                    "transactions below it"
+                )
+            current.append(stored)
+        below = current
+        level += 1
+        width = size >> level
+
+
+def _check_checkpoints(
+    store: LedgerStore, origin: str, roots: dict[int, bytes], report: VerifyReport
+) -> None:
+    verifiers = [
+        NoteVerifier(name.split("/")[0], key)
+        for name, key in sorted(report.keys.items())
+    ]
+    for size, note in store.checkpoints():
+        try:
+            checkpoint, _signers = open_checkpoint(
+                note, verifiers, origin=origin, min_signatures=1
+            )
+        except VerificationError as exc:
+            raise IntegrityError(
+                f"checkpoint for tree size {size} does not verify: {exc}"
+            ) from exc
+        if checkpoint.size != size:
+            raise IntegrityError(
+                f"checkpoint stored for size {size} is for size {checkpoint.size}"
+            )
+        expected = roots.get(size)
+        if expected is None or expected != checkpoint.root_hash:
+            raise IntegrityError(
+                f"checkpoint for tree size {size} has root {checkpoint.root_hash.hex()}, "
+                f"the log has {expected.hex() if expected else 'no block ending there'}"
+            )
+        report.checkpoints += 1
+
+
+def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -> None:
+    replayed = {key: canonical_json(value) for key, value in state.data.items()}
+    seen = 0
+    for ns, key, value in store.state_rows():
+        seen += 1
+        expected = replayed.pop((ns, key), None)
+        if expected is None:
+            raise IntegrityError(
+                f"state row {ns}/{key} is not produced by any transaction"
+            )
+        if bytes(value) != expected:
+            raise IntegrityError(
+                f"state row {ns}/{key} differs from the replayed value"
+            )
+    if replayed:
+        ns, key = sorted(replayed)[0]
+        raise IntegrityError(f"state row {ns}/{key} is missing")
+    report.state_rows = seen

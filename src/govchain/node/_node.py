@@ -1,0 +1,423 @@
+"""A running node: submits transactions, commits blocks, signs checkpoints.
+
+One process per node home writes (`node.lock` enforces it). Submitting puts
+transactions into the orderer; the committer takes batches out, applies them,
+writes the block, Merkle nodes, state and checkpoint in one SQLite transaction
+(fsynced), and only then completes the submitters' receipts.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govchain._types import BlockHash, TxId
+from govchain.crypto.keys import SigningKey, write_key_store
+from govchain.errors import ConfigError, IntegrityError, ValidationError
+from govchain.ledger import merkle
+from govchain.ledger.apply import BatchApplier
+from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
+from govchain.ledger.checkpoint import Checkpoint, NoteSigner, sign_note
+from govchain.ledger.entry import entry_bytes
+from govchain.ledger.orderer import Batch, Orderer, SoloOrderer
+from govchain.ledger.store import LedgerStore, StoredTx
+from govchain.ledger.transaction import Transaction, sign_transaction, tx_id
+from govchain.node.home import NodeHome
+from govchain.statemachine import load_handlers
+
+logger = logging.getLogger(__name__)
+
+#: Meta key holding the log size a presented checkpoint proved this node lacks.
+BEHIND_KEY = "behind_checkpoint_size"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The outcome of a submitted transaction once its block is durable."""
+
+    tx_id: TxId
+    height: int
+    index: int
+    status: str
+    reason: str
+    message: str
+    block_time: int
+
+    @property
+    def applied(self) -> bool:
+        return self.status == "applied"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tx_id": self.tx_id,
+            "height": self.height,
+            "index": self.index,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message,
+            "block_time": self.block_time,
+        }
+
+
+class _Waiter:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.receipt: Receipt | None = None
+
+
+class NodeLockedError(ConfigError):
+    """Another process holds the node home's writer lock."""
+
+
+class Node:
+    """The writer of one node home."""
+
+    def __init__(
+        self, home: NodeHome, *, orderer: Orderer | None = None, workers: int = 2
+    ) -> None:
+        load_handlers()
+        self.home = home
+        self._lock_file = _acquire_lock(home.lock_path)
+        self.store = LedgerStore(home.ledger_path)
+        self.orderer: Orderer = orderer or SoloOrderer()
+        self.applier = BatchApplier(workers)
+        self.node_key: SigningKey = home.node_key()
+        self.dept_keys: dict[str, SigningKey] = home.dept_keys()
+        self.origin = home.origin
+        self._commit_lock = threading.Lock()
+        self._waiters: dict[str, _Waiter] = {}
+        self._waiters_lock = threading.Lock()
+        self._nonce_lock = threading.Lock()
+        self._issued: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.compact = merkle.CompactRange.from_nodes(self.store.log_size(), self.store)
+        self._check_tail()
+        logger.info(
+            "node %s opened at %s: height %d, log size %d",
+            home.node_id,
+            home.path,
+            self.store.height(),
+            self.compact.size,
+        )
+
+    # -- life cycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the committer and release the node home; closing twice is a no-op."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop()
+        self.applier.close()
+        self.store.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        os.close(self._lock_file)
+        logger.info("node %s closed", self.home.node_id)
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Run the committer on a background thread until `stop()`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
+        self._thread.start()
+        logger.info("committer of node %s started", self.home.node_id)
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        logger.info("committer of node %s stopped", self.home.node_id)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.commit_next(timeout=0.2)
+            except Exception:
+                # The committer must survive one bad batch; each waiter of the
+                # batch gets no receipt and times out with an error.
+                logger.exception(
+                    "committer of node %s failed on a batch", self.home.node_id
+                )
+
+    def _check_tail(self) -> None:
+        height = self.store.height()
+        if height < 0:
+            return
+        header = self.store.header(height)
+        if header is None or header.log_size != self.compact.size:
+            raise IntegrityError(
+                f"ledger {self.store.path} is inconsistent at height {height}: the "
+                "block header and the Merkle log disagree; run `govchain verify`",
+                height=height,
+            )
+        if header.log_root != self.compact.root().hex():
+            raise IntegrityError(
+                f"Merkle log root of {self.store.path} differs from block {height}'s",
+                height=height,
+            )
+
+    # -- submitting -------------------------------------------------------------
+
+    def host_department(self, dept: str) -> SigningKey:
+        """Generate and store a signing key for `dept` and host it on this node.
+
+        The key store is written (encrypted when the home's keys are) before the
+        settings list the department, so a crash leaves at most an unused key file.
+        """
+        if dept in self.dept_keys:
+            return self.dept_keys[dept]
+        settings = self.home.settings()
+        key = SigningKey.generate()
+        passphrase = (
+            self.home.passphrase if settings.get("encrypted_keys", True) else None
+        )
+        write_key_store(
+            self.home.keys_dir / f"{dept}.json", key, passphrase=passphrase, label=dept
+        )
+        settings["hosts"] = [*settings["hosts"], dept]
+        self.home.write_settings(settings)
+        self.dept_keys[dept] = key
+        logger.info(
+            "node %s now hosts department %s (key %s)", self.home.node_id, dept, key.kid
+        )
+        return key
+
+    def sign(self, dept: str, tx_type: str, payload: dict[str, Any]) -> Transaction:
+        """Sign a transaction as hosted department `dept` with a fresh nonce."""
+        key = self.dept_keys.get(dept)
+        if key is None:
+            raise ValidationError(
+                f"department {dept!r} is not hosted on this node, so it cannot sign "
+                f"here; hosted: {', '.join(sorted(self.dept_keys))}",
+                reason="not-hosted",
+            )
+        return sign_transaction(
+            type=tx_type,
+            dept=dept,
+            key=key,
+            nonce=self._bump_nonce(dept),
+            payload=payload,
+        )
+
+    def _bump_nonce(self, dept: str) -> int:
+        with self._nonce_lock:
+            state = self.store.get("nonce", dept)
+            committed = state["last"] if state else 0
+            nonce = max(committed, self._issued.get(dept, 0)) + 1
+            self._issued[dept] = nonce
+            return nonce
+
+    def submit_bytes(self, datas: Iterable[bytes]) -> list[_Waiter]:
+        waiters: list[_Waiter] = []
+        for data in datas:
+            txid = tx_id(data)
+            with self._waiters_lock:
+                waiter = self._waiters.get(txid)
+                if waiter is None:
+                    waiter = _Waiter()
+                    stored = self.store.tx_by_id(txid)
+                    if stored is not None:
+                        waiter.receipt = _receipt(stored)
+                        waiter.event.set()
+                    else:
+                        self._waiters[txid] = waiter
+                        self.orderer.submit(data)
+            waiters.append(waiter)
+        return waiters
+
+    def submit(
+        self, txs: Iterable[Transaction], *, timeout: float = 30.0
+    ) -> list[Receipt]:
+        """Submit transactions and wait until each is in a durable block.
+
+        A transaction submitted twice is applied once: the second submission
+        returns the first one's receipt. Without a running committer the calling
+        thread commits the pending batches itself.
+        """
+        waiters = self.submit_bytes(tx.canonical_bytes() for tx in txs)
+        if self._thread is None:
+            while any(not w.event.is_set() for w in waiters):
+                if not self.commit_next(timeout=0):
+                    break
+        receipts: list[Receipt] = []
+        for waiter in waiters:
+            if not waiter.event.wait(timeout) or waiter.receipt is None:
+                raise TimeoutError(
+                    f"no block committed the transaction within {timeout} s"
+                )
+            receipts.append(waiter.receipt)
+        return receipts
+
+    def submit_one(self, tx: Transaction) -> Receipt:
+        return self.submit([tx])[0]
+
+    def act(self, dept: str, tx_type: str, payload: dict[str, Any]) -> Receipt:
+        """Sign as hosted department `dept`, submit, and wait for the receipt."""
+        return self.submit_one(self.sign(dept, tx_type, payload))
+
+    # -- committing -------------------------------------------------------------
+
+    def commit_next(self, *, timeout: float) -> bool:
+        """Commit the next batch from the orderer; return False when none came."""
+        with self._commit_lock:
+            last = self.store.header(self.store.height())
+            after = last.time if last else 0
+            batch = self.orderer.next_batch(after_time=after, timeout=timeout)
+            if batch is None:
+                return False
+            self.commit_batch(batch, last)
+            return True
+
+    def commit_batch(self, batch: Batch, last: BlockHeader | None) -> None:
+        datas = self._new_transactions(batch.txs)
+        if not datas:
+            return
+        behind = int(self.store.get_meta(BEHIND_KEY) or 0)
+        if behind > self.compact.size:
+            raise IntegrityError(
+                f"node {self.home.node_id} holds {self.compact.size} log entries but a "
+                f"checkpoint for {behind} was presented; catch up from a peer before "
+                "committing new blocks"
+            )
+        height = 0 if last is None else last.height + 1
+        prev = ZERO_HASH if last is None else BlockHash(last.hash)
+        log_start = self.compact.size
+        result = self.applier.apply(
+            self.store, datas, height=height, block_time=batch.time, log_start=log_start
+        )
+        leaves = [
+            merkle.hash_leaf(
+                entry_bytes(
+                    o.data,
+                    height=height,
+                    time=batch.time,
+                    status=o.status,
+                    reason=o.reason,
+                )
+            )
+            for o in result.outcomes
+        ]
+        compact = copy.deepcopy(self.compact)
+        nodes: list[tuple[int, int, bytes]] = []
+        for leaf in leaves:
+            nodes.extend(compact.append(leaf))
+        results = [o.result() for o in result.outcomes]
+        header = BlockHeader(
+            chain=self.origin,
+            height=height,
+            prev_hash=prev,
+            tx_root=merkle.root_from_leaf_hashes(leaves).hex(),
+            tx_count=len(datas),
+            log_size=compact.size,
+            log_root=compact.root().hex(),
+            state_digest=state_digest(results, result.writes),
+            time=batch.time,
+            committer=self.home.node_id,
+            committer_kid=self.node_key.kid,
+        ).signed(self.node_key)
+        stored = [
+            StoredTx(
+                seq=log_start + i,
+                id=o.id,
+                height=height,
+                type=o.tx.type if o.tx else "",
+                dept=o.tx.dept if o.tx else "",
+                status=o.status,
+                reason=o.reason,
+                message=o.message,
+                time=batch.time,
+                data=o.data,
+            )
+            for i, o in enumerate(result.outcomes)
+        ]
+        subjects = [
+            (subject, log_start + i)
+            for i, o in enumerate(result.outcomes)
+            for subject in o.subjects
+        ]
+        note = self._checkpoint_note(compact.size, compact.root())
+        self.store.write_block(
+            header,
+            results,
+            stored,
+            subjects,
+            nodes,
+            result.writes,
+            (compact.size, note),
+        )
+        self.compact = compact
+        logger.debug("block %d committed with %d transactions", height, len(datas))
+        self._complete(stored)
+
+    def _new_transactions(self, datas: list[bytes]) -> list[bytes]:
+        seen: set[str] = set()
+        fresh: list[bytes] = []
+        for data in datas:
+            txid = tx_id(data)
+            if txid in seen:
+                continue
+            seen.add(txid)
+            stored = self.store.tx_by_id(txid)
+            if stored is not None:
+                self._complete([stored])
+                continue
+            fresh.append(data)
+        return fresh
+
+    def _complete(self, stored: list[StoredTx]) -> None:
+        with self._waiters_lock:
+            for tx in stored:
+                waiter = self._waiters.pop(tx.id, None)
+                if waiter is not None:
+                    waiter.receipt = _receipt(tx)
+                    waiter.event.set()
+
+    def _checkpoint_note(self, size: int, root: bytes) -> bytes:
+        body = Checkpoint(self.origin, size, root).body()
+        signers = [NoteSigner(self.home.node_id, self.node_key)]
+        signers += [NoteSigner(d, k) for d, k in sorted(self.dept_keys.items())]
+        return sign_note(body, signers)
+
+
+def _receipt(tx: StoredTx) -> Receipt:
+    return Receipt(
+        tx_id=TxId(tx.id),
+        height=tx.height,
+        index=tx.seq,
+        status=tx.status,
+        reason=tx.reason,
+        message=tx.message,
+        block_time=tx.time,
+    )
+
+
+def _acquire_lock(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        os.close(fd)
+        raise NodeLockedError(
+            f"node home {path.parent} is in use by another process (a running "
+            "`govchain serve`?); stop it or send the command through its API",
+            path=str(path.parent),
+        ) from exc
+    return fd

@@ -1,0 +1,173 @@
+"""The node home: one directory holding a node's keys, ledger and settings.
+
+```
+HOME/
+  node.json          node id, checkpoint origin, hosted departments
+  consortium.toml    the consortium file the node was created from
+  keys/node.json     the node's block-signing key (encrypted key store)
+  keys/<dept>.json   one signing key per hosted department
+  ledger.sqlite      blocks, transactions, Merkle log, checkpoints, state
+  node.lock          held by the one process that writes the ledger
+```
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govchain.crypto.keys import SigningKey, read_key_store, write_key_store
+from govchain.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+HOME_ENV = "GOVCHAIN_HOME"
+PASSPHRASE_ENV = "GOVCHAIN_PASSPHRASE"
+
+
+@dataclass
+class NodeHome:
+    """Paths and settings of a node home; keys load on demand."""
+
+    path: Path
+    passphrase: str | None = None
+
+    @property
+    def settings_path(self) -> Path:
+        return self.path / "node.json"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.path / "ledger.sqlite"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / "node.lock"
+
+    @property
+    def consortium_path(self) -> Path:
+        return self.path / "consortium.toml"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.path / "keys"
+
+    def exists(self) -> bool:
+        return self.settings_path.is_file()
+
+    def settings(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.settings_path.read_text("utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(
+                f"{self.path} is not a node home (no node.json); create one with "
+                "`govchain init --consortium FILE`",
+                path=str(self.path),
+            ) from exc
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(
+                f"{self.settings_path} is unreadable: {exc}",
+                path=str(self.settings_path),
+            ) from exc
+        return data
+
+    @property
+    def node_id(self) -> str:
+        return str(self.settings()["node_id"])
+
+    @property
+    def origin(self) -> str:
+        return str(self.settings()["origin"])
+
+    @property
+    def hosts(self) -> list[str]:
+        return [str(d) for d in self.settings()["hosts"]]
+
+    def node_key(self) -> SigningKey:
+        return read_key_store(self.keys_dir / "node.json", passphrase=self.passphrase)
+
+    def dept_keys(self) -> dict[str, SigningKey]:
+        return {
+            dept: read_key_store(
+                self.keys_dir / f"{dept}.json", passphrase=self.passphrase
+            )
+            for dept in self.hosts
+        }
+
+    def write_settings(self, settings: dict[str, Any]) -> None:
+        tmp = self.settings_path.with_suffix(".json.tmp")
+        tmp.write_text(
+            json.dumps(settings, indent=2, ensure_ascii=False) + "\n", "utf-8"
+        )
+        os.replace(tmp, self.settings_path)
+
+
+def create_home_files(
+    home: NodeHome,
+    *,
+    consortium_file: Path,
+    node_id: str,
+    origin: str,
+    hosts: list[str],
+    encrypt: bool,
+) -> tuple[SigningKey, dict[str, SigningKey]]:
+    """Create the directory, keys and settings of a new node home.
+
+    Raises `ConfigError` when the directory already holds a node home, and
+    removes what it wrote when any step fails.
+    """
+    if home.exists() or home.ledger_path.exists():
+        raise ConfigError(
+            f"{home.path} already holds a node home; choose another --home or remove it",
+            path=str(home.path),
+        )
+    if encrypt and not home.passphrase:
+        raise ConfigError(
+            "a passphrase is needed to encrypt the keys: set GOVCHAIN_PASSPHRASE, "
+            "enter one when asked, or pass --insecure-dev-keys for a throw-away home"
+        )
+    created = not home.path.exists()
+    try:
+        home.keys_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(home.keys_dir, 0o700)
+        passphrase = home.passphrase if encrypt else None
+        node_key = SigningKey.generate()
+        write_key_store(
+            home.keys_dir / "node.json", node_key, passphrase=passphrase, label=node_id
+        )
+        dept_keys: dict[str, SigningKey] = {}
+        for dept in hosts:
+            key = SigningKey.generate()
+            write_key_store(
+                home.keys_dir / f"{dept}.json", key, passphrase=passphrase, label=dept
+            )
+            dept_keys[dept] = key
+        shutil.copyfile(consortium_file, home.consortium_path)
+        home.write_settings(
+            {
+                "node_id": node_id,
+                "origin": origin,
+                "hosts": hosts,
+                "encrypted_keys": encrypt,
+            }
+        )
+    except BaseException:
+        if created:
+            shutil.rmtree(home.path, ignore_errors=True)
+        else:
+            for leftover in (home.keys_dir, home.settings_path, home.consortium_path):
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
+        raise
+    if not encrypt:
+        logger.warning(
+            "node home %s keeps its keys unencrypted (development only)", home.path
+        )
+    return node_key, dept_keys
