@@ -195,7 +195,7 @@ def import_catalog(
         if node.store.get(DEPT_NS, dept) is not None:
             continue
         key = node.host_department(dept)
-        payload = {
+        admit = {
             "department": {
                 "id": dept,
                 "name": agency.name,
@@ -205,7 +205,7 @@ def import_catalog(
             },
             "public_key": key.public_key.to_b64(),
         }
-        admissions.append(node.sign(operator, "consortium.admit", payload))
+        admissions.append(node.sign(operator, "consortium.admit", admit))
     for tx, receipt in zip(admissions, node.submit(admissions), strict=True):
         if not receipt.applied:
             raise ValidationError(
