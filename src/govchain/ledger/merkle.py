@@ -17,7 +17,8 @@ hashes. Those nodes never change once written, so proofs and roots for any past
 tree size are computed from them. A subtree on the right border that is not yet
 perfect is hashed from the perfect ones below it, in O(log n) reads.
 
-Verification is as strict as transparency-dev/merkle (Go, `proof/verify.go`):
+Verification is as strict as the transparency-dev/merkle probes in
+`tests/vectors/merkle` require:
 
 - Every leaf hash, proof node and root must be exactly 32 bytes (the one
   exception is below). A 64-byte value made of two child hashes can then never
@@ -28,8 +29,8 @@ Verification is as strict as transparency-dev/merkle (Go, `proof/verify.go`):
 - An inclusion proof needs `0 <= index < tree_size`. A consistency proof needs
   `0 < size1 <= size2`: the empty tree is consistent with every tree, so a proof
   from size 0 proves nothing and is rejected even when both sizes are 0. Equal
-  sizes need an empty proof and equal roots, compared as bytes: no hash is
-  computed then, and transparency-dev does not check their length either.
+  sizes need an empty proof and equal roots, compared as bytes. No hash is
+  computed then, and the probes accept equal roots of any length there.
 
 Verifiers return `None` when the proof holds and raise a subclass of
 `VerificationError` when it does not: `RootMismatchError` (carrying both roots)
@@ -207,8 +208,8 @@ def verify_consistency(
         )
     if size1 == size2:
         # NOTE: roots of equal sizes are compared byte for byte with no length
-        # check, as transparency-dev/merkle does; its probe "sizes are equal
-        # (one) and proof is empty" accepts two equal 12-byte roots.
+        # check, because the transparency-dev probe "sizes are equal (one) and
+        # proof is empty" must accept two equal 12-byte roots.
         _require_proof_length(proof, 0, f"equal sizes {size1}")
         if root1 != root2:
             raise RootMismatchError(expected=root1, computed=root2)
