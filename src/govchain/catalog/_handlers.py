@@ -114,7 +114,7 @@ def _clean(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
         if name == "title":
             out[name] = _text(payload, name, required=True, limit=300)
         elif name == "description":
-            out[name] = _text(payload, name, required=False, limit=4000)
+            out[name] = _text(payload, name, required=False, limit=20_000)
         elif name in ("standard", "category", "update_frequency"):
             out[name] = _text(payload, name, required=False, limit=200)
         elif name == "fields":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,7 +46,19 @@ class Orderer(Protocol):
 class SoloOrderer:
     """An in-process orderer: one queue, batches cut by size or by wait time."""
 
-    def __init__(self, *, max_batch: int = 2000, max_wait: float = 0.05) -> None:
+    def __init__(
+        self,
+        *,
+        max_batch: int = 2000,
+        max_wait: float = 0.05,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        """`clock` returns unix milliseconds; the default reads the system clock.
+
+        A simulated clock lets the demo and tests play out days of grants and
+        deadlines in seconds.
+        """
+        self.clock = clock or _wall_clock_ms
         self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self.max_batch = max_batch
@@ -82,5 +95,9 @@ class SoloOrderer:
                         break
             # The orderer is the only place that reads the wall clock: the block
             # time it picks becomes ledger content that validation then uses.
-            block_time = max(int(time.time() * 1000), after_time)
+            block_time = max(self.clock(), after_time)
             return Batch(block_time, txs)
+
+
+def _wall_clock_ms() -> int:
+    return int(time.time() * 1000)

@@ -90,6 +90,14 @@ class Node:
         self.applier = BatchApplier(workers)
         self.node_key: SigningKey = home.node_key()
         self.dept_keys: dict[str, SigningKey] = home.dept_keys()
+        # Hosted departments cosign each checkpoint as witnesses. Departments
+        # hosted later (agencies admitted by a catalog import) do not, so the
+        # checkpoint size stays bounded.
+        self.witnesses = sorted(
+            d
+            for d in home.settings().get("witnesses", home.hosts)
+            if d in self.dept_keys
+        )
         self.origin = home.origin
         self._commit_lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}
@@ -393,7 +401,7 @@ class Node:
     def _checkpoint_note(self, size: int, root: bytes) -> bytes:
         body = Checkpoint(self.origin, size, root).body()
         signers = [NoteSigner(self.home.node_id, self.node_key)]
-        signers += [NoteSigner(d, k) for d, k in sorted(self.dept_keys.items())]
+        signers += [NoteSigner(d, self.dept_keys[d]) for d in self.witnesses]
         return sign_note(body, signers)
 
 

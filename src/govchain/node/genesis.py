@@ -8,7 +8,7 @@ from pathlib import Path
 from govchain.consortium.config import load_consortium
 from govchain.errors import ConfigError
 from govchain.ledger.apply import GENESIS_TYPE
-from govchain.ledger.orderer import Batch
+from govchain.ledger.orderer import Batch, Orderer
 from govchain.ledger.transaction import sign_transaction
 from govchain.node._node import Node
 from govchain.node.home import NodeHome, create_home_files
@@ -22,6 +22,7 @@ def init_node(
     *,
     encrypt: bool = True,
     genesis_time: int = 0,
+    orderer: Orderer | None = None,
 ) -> Node:
     """Create `home` from `consortium_file` and commit the genesis block.
 
@@ -64,7 +65,7 @@ def init_node(
         nonce=1,
         payload=payload,
     )
-    node = Node(home)
+    node = Node(home, orderer=orderer)
     try:
         last = None
         if genesis_time:

@@ -251,6 +251,7 @@ def escalate(ctx: TxContext) -> None:
             "request to escalate is unknown", reason="unknown-request"
         )
     ctx.add_subject(f"request:{req['id']}")
+    ctx.add_subject(f"resource:{req['resource']}")
     if ctx.tx.dept != operator_of(config):
         raise PolicyError(
             "only the platform operator escalates requests", reason="not-operator"
