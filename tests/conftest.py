@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 import govchain.data
+from govchain.demo.scenarios import DemoClock
+from govchain.ledger.orderer import SoloOrderer
 from govchain.node import Node, NodeHome, init_node
 
 #: A Monday, 2026-03-02 09:00 at UTC+8, in unix milliseconds.
@@ -20,9 +22,21 @@ def demo_consortium() -> Path:
 
 
 @pytest.fixture
-def node(tmp_path: Path, demo_consortium: Path) -> Iterator[Node]:
+def clock() -> DemoClock:
+    """The orderer's clock: starts at genesis and moves only when advanced."""
+    return DemoClock(GENESIS_TIME)
+
+
+@pytest.fixture
+def node(tmp_path: Path, demo_consortium: Path, clock: DemoClock) -> Iterator[Node]:
     home = NodeHome(tmp_path / "home")
-    opened = init_node(home, demo_consortium, encrypt=False, genesis_time=GENESIS_TIME)
+    opened = init_node(
+        home,
+        demo_consortium,
+        encrypt=False,
+        genesis_time=GENESIS_TIME,
+        orderer=SoloOrderer(clock=clock),
+    )
     try:
         yield opened
     finally:

@@ -189,6 +189,13 @@ def import_catalog(
     config = node.store.get("consortium", "config")
     assert config is not None
     operator = config["consortium"]["operator"]
+    declared = {r["code"] for r in config["regions"]}
+    if region not in declared:
+        raise ValidationError(
+            f"region {region!r} for the admitted agencies is not declared in the "
+            f"consortium; use one of {', '.join(sorted(declared))}",
+            reason="unknown-region",
+        )
     admissions = []
     for agency in parsed.agencies:
         dept = department_id(agency)

@@ -388,7 +388,8 @@ def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -
             raise IntegrityError(
                 f"state row {ns}/{key} is not produced by any transaction"
             )
-        if bytes(value) != expected:
+        stored = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        if stored != expected:
             raise IntegrityError(
                 f"state row {ns}/{key} differs from the replayed value"
             )

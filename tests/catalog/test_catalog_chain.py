@@ -1,0 +1,125 @@
+"""Catalog chain on a real node: registering, searching and importing catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from govchain.catalog import service as catalog
+from govchain.data import demo_file
+from govchain.errors import ValidationError
+from govchain.node import Node
+
+
+def test_taoyuan_catalog_imports(node: Node) -> None:
+    report = catalog.import_catalog(
+        node, demo_file("taoyuan_opendata_supply_list_2018.xls"), region="440100"
+    )
+    assert len(report.registered) + len(report.refused) == 1429
+    assert len(report.registered) == 1429
+    assert len(report.admitted) == 34
+    social = node.store.get("dept", "380120000j")
+    assert social is not None
+    assert social["name"] == "社會局"
+    owned = catalog.search(
+        node.store, catalog.SearchQuery(department="380120000j"), limit=5000
+    )
+    assert owned
+    assert all(r["owner"] == "380120000j" for r in owned)
+
+
+def test_yilan_catalog_reports_rows(node: Node) -> None:
+    report = catalog.import_catalog(
+        node, demo_file("yilan_opendata_catalog_2018-03-20.big5.csv"), region="440100"
+    )
+    assert len(report.registered) == 353
+    assert [row for row, _column, _reason in report.refused] == [105, 246, 338]
+    assert all("duplicate" in reason for _row, _column, reason in report.refused)
+
+
+def test_import_again_refuses_duplicates(node: Node) -> None:
+    path = demo_file("yilan_opendata_catalog_2018-03-20.big5.csv")
+    catalog.import_catalog(node, path, region="440100")
+    again = catalog.import_catalog(node, path, region="440100")
+    assert again.registered == []
+    assert again.admitted == []
+    assert len(again.refused) == 356
+
+
+def test_import_unknown_region_fails(node: Node) -> None:
+    with pytest.raises(ValidationError, match="region"):
+        catalog.import_catalog(
+            node,
+            demo_file("yilan_opendata_catalog_2018-03-20.big5.csv"),
+            region="999999",
+        )
+
+
+def test_search_filters(node: Node) -> None:
+    catalog.register_resource(
+        node,
+        "city-health",
+        title="医疗机构名录",
+        level=1,
+        sharing="unconditional",
+        category="卫生健康",
+        tags=["医院"],
+    )
+    catalog.register_resource(
+        node,
+        "city-market",
+        title="企业登记",
+        level=3,
+        sharing="conditional",
+        category="市场监管",
+    )
+
+    def titles(**kwargs: object) -> list[str]:
+        query = catalog.SearchQuery(**kwargs)  # type: ignore[arg-type]
+        return [r["title"] for r in catalog.search(node.store, query)]
+
+    assert titles(keyword="医院") == ["医疗机构名录"]
+    assert titles(department="city-market") == ["企业登记"]
+    assert titles(sharing="conditional") == ["企业登记"]
+    assert titles(level=1) == ["医疗机构名录"]
+    assert titles(category="卫生健康") == ["医疗机构名录"]
+
+
+def test_register_rejects_bad_level(node: Node) -> None:
+    with pytest.raises(ValidationError) as refused:
+        catalog.register_resource(
+            node, "city-health", title="x", level=5, sharing="conditional"
+        )
+    assert refused.value.reason == "bad-payload"
+    assert "level must be an integer from 1 to 4" in str(refused.value)
+
+
+def test_version_records_hashes(node: Node, tmp_path: Path) -> None:
+    from govchain.datasets import Dataset, DatasetStore
+
+    fields = [{"name": "a", "type": "string", "description": ""}]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    dataset = Dataset(fields=fields, rows=[["1"], ["2"]])
+    version_id = catalog.publish_version(
+        node, DatasetStore(tmp_path / "o"), "city-health", resource_id, dataset
+    )
+    version = node.store.get("version", version_id)
+    assert version is not None
+    assert version["row_count"] == 2
+    assert version["content_hash"] == dataset.content_hash
+    assert catalog.versions(node.store, resource_id)[0]["id"] == version_id
+
+
+def test_retired_resource_not_found_by_default(node: Node) -> None:
+    resource_id = catalog.register_resource(
+        node, "city-health", title="旧表", level=1, sharing="unconditional"
+    )
+    catalog.retire_resource(node, "city-health", resource_id)
+    assert catalog.search(node.store, catalog.SearchQuery(keyword="旧表")) == []
+    found = catalog.search(
+        node.store, catalog.SearchQuery(keyword="旧表", include_retired=True)
+    )
+    assert [r["status"] for r in found] == ["retired"]

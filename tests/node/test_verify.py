@@ -1,0 +1,166 @@
+"""`verify_ledger` catches every kind of change to a stored ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from govchain.ledger.store import LedgerStore
+from govchain.ledger.verify import verify_ledger
+from govchain.node import Node
+
+
+def _fill(node: Node) -> None:
+    for i in range(3):
+        node.act(
+            "city-health",
+            "catalog.register",
+            {"title": f"resource {i}", "level": 1, "sharing": "unconditional"},
+        )
+    node.act(
+        "city-market", "catalog.register", {"title": "bad", "level": 9, "sharing": "x"}
+    )
+
+
+@pytest.fixture
+def filled(node: Node) -> LedgerStore:
+    _fill(node)
+    path = node.store.path
+    node.close()
+    return LedgerStore(path)
+
+
+def _tamper(store: LedgerStore, sql: str, *args: object) -> None:
+    store.db.execute(sql, args)
+
+
+def test_verify_accepts_untouched_ledger(filled: LedgerStore) -> None:
+    report = verify_ledger(filled)
+    assert report.ok, report.problem
+    assert report.blocks == 5
+    assert report.transactions == 5
+    assert report.checkpoints == 5
+
+
+def test_verify_names_altered_transaction(filled: LedgerStore) -> None:
+    row = filled.db.execute("SELECT id, data FROM txs WHERE seq = 2").fetchone()
+    altered = bytes(row[1]).replace(b"resource 1", b"resource X")
+    _tamper(filled, "UPDATE txs SET data = ? WHERE seq = 2", altered)
+    report = verify_ledger(filled)
+    assert not report.ok
+    assert report.problem is not None
+    assert report.problem.height == 2
+    assert report.problem.tx_id == row[0]
+
+
+def test_verify_names_altered_outcome(filled: LedgerStore) -> None:
+    _tamper(filled, "UPDATE txs SET status = 'applied', reason = 'ok' WHERE seq = 4")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 4
+    assert "replay gives rejected" in str(report.problem)
+
+
+def test_verify_names_altered_header(filled: LedgerStore) -> None:
+    header = bytes(
+        filled.db.execute("SELECT header FROM blocks WHERE height = 3").fetchone()[0]
+    )
+    _tamper(
+        filled,
+        "UPDATE blocks SET header = ? WHERE height = 3",
+        header.replace(b'"time":', b'"time":1', 1),
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 3
+
+
+def test_verify_reports_missing_block(filled: LedgerStore) -> None:
+    _tamper(filled, "DELETE FROM blocks WHERE height = 2")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 2
+    assert "block 2 is missing" in str(report.problem)
+
+
+def test_verify_reports_broken_link(filled: LedgerStore) -> None:
+    # Swap two blocks' headers: each still hashes correctly, the links break.
+    rows = filled.db.execute(
+        "SELECT height, hash, header FROM blocks WHERE height IN (2, 3)"
+    ).fetchall()
+    _tamper(filled, "DELETE FROM blocks WHERE height IN (2, 3)")
+    for height, block_hash, header in rows:
+        _tamper(
+            filled,
+            "INSERT INTO blocks (height, hash, header, results) VALUES (?, ?, ?, '[]')",
+            5 - height,
+            block_hash,
+            header,
+        )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 2
+
+
+def test_verify_names_altered_state_row(filled: LedgerStore) -> None:
+    key = filled.db.execute(
+        "SELECT key FROM state WHERE ns = 'resource' LIMIT 1"
+    ).fetchone()[0]
+    _tamper(
+        filled,
+        "UPDATE state SET value = replace(value, 'resource', 'RESOURCE') "
+        "WHERE ns = 'resource' AND key = ?",
+        key,
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert f"state row resource/{key}" in str(report.problem)
+
+
+def test_verify_reports_extra_state_row(filled: LedgerStore) -> None:
+    _tamper(filled, "INSERT INTO state (ns, key, value) VALUES ('grant', 'g-1', '{}')")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert "grant/g-1" in str(report.problem)
+
+
+def test_verify_reports_altered_checkpoint(filled: LedgerStore) -> None:
+    note = bytes(
+        filled.db.execute("SELECT note FROM checkpoints WHERE size = 3").fetchone()[0]
+    )
+    lines = note.split(b"\n")
+    lines[1] = b"4"
+    _tamper(filled, "UPDATE checkpoints SET note = ? WHERE size = 3", b"\n".join(lines))
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert "checkpoint for tree size 3" in str(report.problem)
+
+
+def test_verify_reports_altered_merkle_node(filled: LedgerStore) -> None:
+    _tamper(
+        filled,
+        "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0",
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert "level 1 index 0" in str(report.problem)
+
+
+def test_verify_survives_garbage_header(filled: LedgerStore) -> None:
+    _tamper(filled, "UPDATE blocks SET header = x'00ff' WHERE height = 1")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 1
+
+
+def test_node_refuses_inconsistent_tail(node: Node) -> None:
+    _fill(node)
+    home = node.home
+    node.close()
+    db = sqlite3.connect(home.ledger_path)
+    db.execute("DELETE FROM merkle_nodes WHERE level = 0 AND idx = 4")
+    db.commit()
+    db.close()
+    with pytest.raises(Exception, match=r"Merkle node|inconsistent"):
+        Node(home)

@@ -1,0 +1,253 @@
+"""The sharing workflow on a real node: requests, approvals, grants, deliveries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govchain.catalog import service as catalog
+from govchain.datasets import Dataset, DatasetStore
+from govchain.demo.scenarios import DemoClock
+from govchain.errors import PolicyError
+from govchain.node import Node
+from govchain.sharing import service as sharing
+
+FIELDS = [
+    {"name": "机构代码", "type": "string", "description": ""},
+    {"name": "机构名称", "type": "string", "description": ""},
+    {"name": "床位数", "type": "integer", "description": ""},
+]
+ROWS: list[list[str | None]] = [["A001", "第一医院", "500"], ["A002", "第二医院", None]]
+
+
+def _resource(node: Node, tmp_path: Path, *, sharing_type: str, level: int = 2) -> str:
+    resource_id = catalog.register_resource(
+        node,
+        "city-health",
+        title="医疗机构",
+        level=level,
+        sharing=sharing_type,
+        fields=FIELDS,
+    )
+    catalog.publish_version(
+        node,
+        DatasetStore(tmp_path / "objects"),
+        "city-health",
+        resource_id,
+        Dataset(fields=FIELDS, rows=ROWS),
+    )
+    return resource_id
+
+
+def _request(
+    node: Node, consumer: str, resource_id: str, term_days: int = 30
+) -> dict[str, Any]:
+    return sharing.request_access(
+        node,
+        consumer,
+        resource_id,
+        fields=["机构代码", "床位数"],
+        purpose="planning",
+        term_days=term_days,
+    )
+
+
+def test_unconditional_granted_at_once(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", resource_id)
+    assert req["status"] == "granted"
+    assert req["steps"] == []
+    grant = node.store.get("grant", req["grant"])
+    assert grant is not None
+    assert grant["fields"] == ["床位数", "机构代码"]
+
+
+def test_conditional_needs_owner(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    req = _request(node, "city-cdc", resource_id)
+    assert req["status"] == "pending"
+    assert [s["approver"] for s in req["steps"]] == ["city-health"]
+    with pytest.raises(PolicyError) as refused:
+        sharing.approve(node, "city-market", req["id"])
+    assert refused.value.reason == "not-approver"
+    approved = sharing.approve(node, "city-health", req["id"])
+    assert approved["status"] == "granted"
+
+
+def test_level_four_needs_operator_first(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional", level=4)
+    req = _request(node, "city-market", resource_id)
+    assert [s["approver"] for s in req["steps"]] == ["city-bdb", "city-health"]
+    with pytest.raises(PolicyError):
+        sharing.approve(node, "city-health", req["id"])
+    assert sharing.approve(node, "city-bdb", req["id"])["status"] == "pending"
+    assert sharing.approve(node, "city-health", req["id"])["status"] == "granted"
+
+
+def test_cross_region_needs_operator(node: Node, tmp_path: Path) -> None:
+    resource_id = catalog.register_resource(
+        node,
+        "yuexiu-health",
+        title="越秀床位",
+        level=2,
+        sharing="conditional",
+        fields=FIELDS,
+    )
+    req = _request(node, "tianhe-health", resource_id)
+    assert req["rule"] == "cross-region"
+    assert [s["approver"] for s in req["steps"]] == ["city-bdb", "yuexiu-health"]
+
+
+def test_reject_requires_reason(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    req = _request(node, "city-market", resource_id)
+    with pytest.raises(PolicyError) as refused:
+        sharing.reject(node, "city-health", req["id"], "  ")
+    assert refused.value.reason == "reason-required"
+    rejected = sharing.reject(node, "city-health", req["id"], "no legal basis")
+    assert rejected["status"] == "rejected"
+    assert rejected["reason"] == "no legal basis"
+
+
+def test_not_shared_always_refused(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="not_shared")
+    with pytest.raises(PolicyError) as refused:
+        _request(node, "city-market", resource_id)
+    assert refused.value.reason == "not-shared"
+    rows = node.store.query_txs(subject=f"resource:{resource_id}")
+    assert [(r.type, r.status, r.reason) for r in rows][-1] == (
+        "sharing.request",
+        "rejected",
+        "not-shared",
+    )
+
+
+def test_unknown_field_refused(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    with pytest.raises(PolicyError) as refused:
+        sharing.request_access(
+            node,
+            "city-market",
+            resource_id,
+            fields=["身份证号"],
+            purpose="x",
+            term_days=1,
+        )
+    assert refused.value.reason == "unknown-field"
+
+
+def test_delivery_only_granted_fields(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", resource_id)
+    delivery = sharing.deliver(
+        node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
+    )
+    package = delivery.package
+    assert [f["name"] for f in package["fields"]] == ["机构代码", "床位数"]
+    assert package["rows"] == [["A001", "500"], ["A002", None]]
+    record = sharing.check_package(node.store, package)
+    assert record["content_hash"] == package["content_hash"]
+    receipt = sharing.receive(node, package)
+    assert receipt.applied
+
+
+def test_tampered_package_fails_check(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", resource_id)
+    package = sharing.deliver(
+        node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
+    ).package
+    package["rows"][0][1] = "9999"
+    with pytest.raises(Exception, match="signature"):
+        sharing.check_package(node.store, package)
+
+
+def test_expired_grant_refused(node: Node, tmp_path: Path, clock: DemoClock) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", resource_id, term_days=1)
+    clock.advance(2)
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
+        )
+    assert refused.value.reason == "expired"
+    last = node.store.query_txs(subject=f"grant:{req['grant']}")[-1]
+    assert (last.type, last.status, last.reason) == (
+        "sharing.deliver",
+        "rejected",
+        "expired",
+    )
+
+
+def test_revoked_grant_refused(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", resource_id)
+    sharing.revoke(node, "city-health", req["grant"], "purpose ended")
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
+        )
+    assert refused.value.reason == "revoked"
+
+
+def test_delivery_to_other_consumer_refused(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", resource_id)
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-cdc", grant_id=req["grant"], resource_id=resource_id
+        )
+    assert refused.value.reason == "wrong-consumer"
+
+
+def test_no_grant_refused(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-market", grant_id=None, resource_id=resource_id
+        )
+    assert refused.value.reason == "no-grant"
+
+
+def test_overdue_request_escalated(
+    node: Node, tmp_path: Path, clock: DemoClock
+) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    req = _request(node, "city-market", resource_id)
+    # Monday 2026-03-02 plus 5 working days is Monday 2026-03-09, end of day.
+    assert sharing.overdue_requests(node.store, clock.now) == []
+    clock.advance(9)
+    assert [r["id"] for r in sharing.overdue_requests(node.store, clock.now)] == [
+        req["id"]
+    ]
+    receipts = sharing.escalate_overdue(node, clock.now)
+    assert [r.applied for r in receipts] == [True]
+    escalated = node.store.get("request", req["id"])
+    assert escalated is not None
+    assert escalated["escalated"] is True
+
+
+def test_escalation_before_deadline_rejected(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    req = _request(node, "city-market", resource_id)
+    receipt = node.act("city-bdb", "sharing.escalate", {"request": req["id"]})
+    assert receipt.reason == "not-overdue"
+
+
+def test_only_owner_updates_resource(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    receipt = node.act(
+        "city-bdb", "catalog.update", {"resource": resource_id, "title": "x"}
+    )
+    assert receipt.reason == "not-owner"
+    record = node.store.get("resource", resource_id)
+    assert record is not None
+    assert record["title"] == "医疗机构"
