@@ -195,19 +195,19 @@ class LedgerStore:
         row = self.db.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE id=?", (tx_id,)
         ).fetchone()
-        return None if row is None else StoredTx(*row)
+        return None if row is None else _stored_tx(row)
 
     def tx_by_seq(self, seq: int) -> StoredTx | None:
         row = self.db.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE seq=?", (seq,)
         ).fetchone()
-        return None if row is None else StoredTx(*row)
+        return None if row is None else _stored_tx(row)
 
     def txs_in_block(self, height: int) -> list[StoredTx]:
         rows = self.db.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE height=? ORDER BY seq", (height,)
         ).fetchall()
-        return [StoredTx(*row) for row in rows]
+        return [_stored_tx(row) for row in rows]
 
     def query_txs(
         self,
@@ -248,7 +248,7 @@ class LedgerStore:
             f"SELECT {columns} FROM {table} {where} ORDER BY txs.seq LIMIT ?",
             (*params, limit),
         ).fetchall()
-        return [StoredTx(*row) for row in rows]
+        return [_stored_tx(row) for row in rows]
 
     # -- Merkle log (implements merkle.NodeReader) --------------------------
 
@@ -360,6 +360,14 @@ class LedgerStore:
 
 
 _TX_COLUMNS = "seq, id, height, type, dept, status, reason, message, time, data"
+
+
+def _stored_tx(row: tuple[Any, ...]) -> StoredTx:
+    # A row edited outside govchain may hold text where bytes belong; verification
+    # must then report a mismatch rather than fail on the type.
+    data = row[9]
+    data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return StoredTx(*row[:9], data)
 
 
 class _Txn:

@@ -91,7 +91,15 @@ def verify_ledger(
     except IntegrityError as exc:
         report.problem = exc
     except GovchainError as exc:
-        report.problem = IntegrityError(f"verification stopped: {exc}")
+        report.problem = IntegrityError(
+            f"verification stopped at block {report.blocks}: {exc}",
+            height=report.blocks,
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        # Rows edited outside govchain can hold any type; report, never crash.
+        report.problem = IntegrityError(
+            f"block {report.blocks} holds malformed data: {exc!r}", height=report.blocks
+        )
     finally:
         applier.close()
     if report.problem is not None:

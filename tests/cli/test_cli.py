@@ -1,0 +1,216 @@
+"""The `govchain` command, run as a new user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def govchain(
+    home: Path, *args: str, passphrase: str | None = PASSPHRASE
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
+    if passphrase is not None:
+        env["GOVCHAIN_PASSPHRASE"] = passphrase
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "govchain", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path, demo_consortium: Path) -> Path:
+    path = tmp_path / "home"
+    result = govchain(path, "init", "--consortium", str(demo_consortium))
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_init_encrypts_keys(home: Path) -> None:
+    store = json.loads((home / "keys" / "city-health.json").read_text())
+    assert store["encryption"] == "scrypt+aes-256-gcm"
+    assert "seed" not in store
+    assert oct((home / "keys" / "city-health.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_wrong_passphrase_refused(home: Path) -> None:
+    result = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "x",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+        passphrase="wrong",
+    )
+    assert result.returncode == 2
+    assert "wrong passphrase" in result.stderr
+    assert "correct horse" not in result.stderr
+
+
+def test_missing_passphrase_explained(tmp_path: Path, demo_consortium: Path) -> None:
+    result = govchain(
+        tmp_path / "h", "init", "--consortium", str(demo_consortium), passphrase=None
+    )
+    assert result.returncode == 2
+    assert "GOVCHAIN_PASSPHRASE" in result.stderr
+    assert not (tmp_path / "h").exists()
+
+
+def test_dev_keys_warned(tmp_path: Path, demo_consortium: Path) -> None:
+    result = govchain(
+        tmp_path / "h",
+        "init",
+        "--consortium",
+        str(demo_consortium),
+        "--insecure-dev-keys",
+        passphrase=None,
+    )
+    assert result.returncode == 0
+    assert "UNENCRYPTED" in result.stderr
+
+
+def test_bad_consortium_names_field(tmp_path: Path, demo_consortium: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        demo_consortium.read_text().replace('level = "county"', 'level = "town"', 1)
+    )
+    result = govchain(tmp_path / "h", "init", "--consortium", str(bad))
+    assert result.returncode == 2
+    assert "bad.toml" in result.stderr
+    assert "level" in result.stderr
+    assert "town" in result.stderr
+    assert not (tmp_path / "h").exists()
+
+
+def test_register_search_audit(home: Path) -> None:
+    registered = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "医疗机构名录",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+        "--field",
+        "机构代码",
+        "--field",
+        "床位数:integer",
+    )
+    assert registered.returncode == 0, registered.stderr
+    resource_id = registered.stdout.split()[-1]
+    found = govchain(home, "catalog", "search", "医疗", "--json")
+    assert [r["id"] for r in json.loads(found.stdout)] == [resource_id]
+    trail = govchain(home, "audit", "--resource", resource_id, "--json")
+    rows = json.loads(trail.stdout)
+    assert [(r["type"], r["status"]) for r in rows] == [("catalog.register", "applied")]
+
+
+def test_verify_exit_codes(home: Path) -> None:
+    govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "x",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+    )
+    ok = govchain(home, "verify", passphrase=None)
+    assert ok.returncode == 0, ok.stderr
+    assert "ledger verifies" in ok.stdout
+    db = sqlite3.connect(home / "ledger.sqlite")
+    db.execute("UPDATE txs SET data = replace(data, 'x', 'y') WHERE seq = 1")
+    db.commit()
+    db.close()
+    bad = govchain(home, "verify", "--json", passphrase=None)
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False
+    assert report["problem"]["height"] == 1
+    assert report["problem"]["tx_id"]
+
+
+def test_evidence_round_trip(home: Path, tmp_path: Path) -> None:
+    registered = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "x",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+    )
+    assert registered.returncode == 0
+    trail = json.loads(govchain(home, "audit", "--json", passphrase=None).stdout)
+    tx_id = trail[-1]["tx_id"]
+    bundle = tmp_path / "bundle.json"
+    keys = tmp_path / "trust.keys"
+    assert (
+        govchain(home, "evidence", "export", tx_id, "--out", str(bundle)).returncode
+        == 0
+    )
+    assert govchain(home, "keys", "--out", str(keys)).returncode == 0
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govchain",
+            "evidence",
+            "verify",
+            str(bundle),
+            "--trust",
+            str(keys),
+            "--min-signatures",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "catalog.register by city-health: applied" in checked.stdout
+
+
+def test_no_home_explained(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "govchain", "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--home" in result.stderr
