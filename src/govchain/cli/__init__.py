@@ -1,4 +1,8 @@
-"""Command-line interface; `main` turns govchain errors into messages and exit codes."""
+"""Command-line interface; `main` turns govchain errors into messages and exit codes.
+
+Exit codes: 0 success, 1 a verification failed, 2 an error in the input or the
+set-up (the message says which file, field or option and what to do).
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,7 @@ def main() -> None:
     from govchain.cli._context import err_console
 
     try:
-        app(standalone_mode=False)
+        app()
     except GovchainError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(1 if isinstance(exc, VerificationError) else 2)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
