@@ -1,0 +1,251 @@
+"""Sharing routes: requests, decisions, grants, deliveries and receipts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from govchain.api._context import (
+    ApiContext,
+    Caller,
+    Ctx,
+    ReadStore,
+    ReceiptTap,
+    Writer,
+    client_of,
+)
+from govchain.api._models import AccessRequest, DeliveryPackage, Rejection, Revocation
+from govchain.errors import PolicyError, ValidationError
+from govchain.sharing import service
+from govchain.sharing._handlers import GRANT_NS, REQUEST_NS, grant_status
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1", tags=["sharing"])
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@router.post("/requests", status_code=201)
+def request_access(
+    body: AccessRequest, caller: Caller, writer: Writer
+) -> dict[str, Any]:
+    """Request fields of a resource for the caller's department.
+
+    Unconditional resources are granted at once; the response then names the
+    grant. Not-shared resources are refused, and the refusal is on the ledger.
+    """
+    record = service.request_access(
+        writer.node,
+        caller,
+        body.resource,
+        fields=body.fields,
+        purpose=body.purpose,
+        term_days=body.term_days,
+    )
+    return {"request": record, "receipt": writer.last_receipt()}
+
+
+@router.get("/requests")
+def list_requests(
+    store: ReadStore,
+    caller: Caller,
+    status: Annotated[
+        str | None, Query(description="pending, granted or rejected.")
+    ] = None,
+    department: Annotated[
+        str | None, Query(description="Requests this department made or owns.")
+    ] = None,
+) -> dict[str, Any]:
+    """List sharing requests, oldest id first."""
+    found = [
+        r
+        for _key, r in store.scan(REQUEST_NS)
+        if status in (None, r["status"])
+        and department in (None, r["consumer"], r["owner"])
+    ]
+    return {"count": len(found), "requests": found}
+
+
+@router.get("/requests/overdue")
+def list_overdue(store: ReadStore, caller: Caller) -> dict[str, Any]:
+    """List pending requests whose current step is past its deadline."""
+    found = service.overdue_requests(store, _now_ms())
+    return {"count": len(found), "requests": found}
+
+
+@router.post("/requests/overdue/escalate")
+def escalate_overdue(caller: Caller, writer: Writer, ctx: Ctx) -> dict[str, Any]:
+    """Escalate every overdue request to the platform operator (operator only)."""
+    operator = ctx.read(lambda store: service.get_record(store, "consortium", "config"))
+    if caller != operator["consortium"]["operator"]:
+        raise PolicyError(
+            f"only the platform operator escalates overdue requests, not {caller!r}",
+            reason="not-operator",
+        )
+    receipts = service.escalate_overdue(writer.node, _now_ms())
+    return {
+        "escalated": sum(r.applied for r in receipts),
+        "receipts": [r.to_dict() for r in receipts],
+    }
+
+
+@router.get("/requests/{request_id}")
+def show_request(request_id: str, store: ReadStore, caller: Caller) -> dict[str, Any]:
+    """Show one sharing request with its approval steps."""
+    return service.get_record(store, REQUEST_NS, request_id)
+
+
+@router.post("/requests/{request_id}/approve")
+def approve(request_id: str, caller: Caller, writer: Writer) -> dict[str, Any]:
+    """Approve the current step of a request, as the department that decides it."""
+    record = service.approve(writer.node, caller, request_id)
+    return {"request": record, "receipt": writer.last_receipt()}
+
+
+@router.post("/requests/{request_id}/reject")
+def reject(
+    request_id: str, body: Rejection, caller: Caller, writer: Writer
+) -> dict[str, Any]:
+    """Reject a request; the reason is recorded and shown to the consumer."""
+    record = service.reject(writer.node, caller, request_id, body.reason)
+    return {"request": record, "receipt": writer.last_receipt()}
+
+
+@router.get("/grants")
+def list_grants(store: ReadStore, caller: Caller) -> dict[str, Any]:
+    """List the grants given to the caller's department, with their status now."""
+    found = service.grants_of(store, caller, _now_ms())
+    return {"count": len(found), "grants": found}
+
+
+@router.get("/grants/{grant_id}")
+def show_grant(grant_id: str, store: ReadStore, caller: Caller) -> dict[str, Any]:
+    """Show one grant with its status now (active, expired or revoked)."""
+    grant = service.get_record(store, GRANT_NS, grant_id)
+    return {**grant, "status": grant_status(grant, _now_ms())}
+
+
+@router.post("/grants/{grant_id}/revoke")
+def revoke(
+    grant_id: str, body: Revocation, caller: Caller, writer: Writer
+) -> dict[str, Any]:
+    """Revoke a grant, as the resource's owner or the operator."""
+    record = service.revoke(writer.node, caller, grant_id, body.reason)
+    return {"grant": record, "receipt": writer.last_receipt()}
+
+
+def deliver_under_grant(
+    grant_id: str,
+    request: Request,
+    caller: Caller,
+    writer: Writer,
+    ctx: Ctx,
+    resource: Annotated[
+        str | None, Query(description="Resource id; the grant's when left out.")
+    ] = None,
+) -> dict[str, Any]:
+    """Deliver the latest version of a resource to the caller under a grant.
+
+    Call it with the CONSUMER's token. This node, on the provider's side,
+    records the attempt on the ledger whatever the outcome. It returns the
+    package signed by the provider, or 403 with the reason the rules rejected
+    the attempt (no grant, expired, revoked, not shared, another's grant).
+    """
+    grant = ctx.read(lambda store: store.get(GRANT_NS, grant_id))
+    if resource is None:
+        if grant is None:
+            raise ValidationError(
+                f"grant {grant_id!r} is unknown and no resource was named, so there "
+                "is no provider to record the attempt; pass ?resource=ID",
+                reason="unknown-grant",
+            )
+        resource = str(grant["resource"])
+    elif grant is not None and grant["resource"] != resource:
+        # A grant covers one resource: for any other it is an attempt without
+        # a grant, which the provider records and the rules refuse.
+        logger.info(
+            "delivery of %s asked under grant %s of resource %s by %s",
+            resource,
+            grant_id,
+            grant["resource"],
+            client_of(request),
+        )
+        return _deliver(writer, ctx, caller, None, resource)
+    return _deliver(writer, ctx, caller, grant_id, resource)
+
+
+def deliver_without_grant(
+    resource_id: str, caller: Caller, writer: Writer, ctx: Ctx
+) -> dict[str, Any]:
+    """Ask for a resource without a grant; the provider records the refused attempt.
+
+    The rules never deliver without a grant, so this returns 403 with reason
+    `no-grant` (or `not-shared`), and the attempt is on the ledger.
+    """
+    return _deliver(writer, ctx, caller, None, resource_id)
+
+
+def _deliver(
+    writer: ReceiptTap,
+    ctx: ApiContext,
+    consumer: str,
+    grant_id: str | None,
+    resource_id: str,
+) -> dict[str, Any]:
+    delivery = service.deliver(
+        writer.node,
+        ctx.datasets,
+        consumer,
+        grant_id=grant_id,
+        resource_id=resource_id,
+    )
+    return delivery.package
+
+
+for _method in ("GET", "POST"):
+    router.add_api_route(
+        "/grants/{grant_id}/delivery",
+        deliver_under_grant,
+        methods=[_method],
+        name=f"deliver_under_grant_{_method.lower()}",
+        operation_id=f"deliver_under_grant_{_method.lower()}",
+    )
+    router.add_api_route(
+        "/catalog/resources/{resource_id}/delivery",
+        deliver_without_grant,
+        methods=[_method],
+        name=f"deliver_without_grant_{_method.lower()}",
+        operation_id=f"deliver_without_grant_{_method.lower()}",
+    )
+
+
+@router.post("/deliveries/{delivery_id}/receipt")
+def receive(
+    delivery_id: str, body: DeliveryPackage, caller: Caller, writer: Writer, ctx: Ctx
+) -> dict[str, Any]:
+    """Check a delivered package as its consumer and record the receipt.
+
+    The provider's signature, the content hash and the ledger's delivery
+    record must all agree with the package, or the response is 422.
+    """
+    package = body.model_dump()
+    if package["delivery"] != delivery_id:
+        raise ValidationError(
+            f"package is delivery {package['delivery']!r}, not {delivery_id!r}",
+            reason="bad-request",
+        )
+    if package["consumer"] != caller:
+        raise PolicyError(
+            f"delivery {delivery_id!r} went to {package['consumer']!r}; "
+            f"{caller!r} cannot record its receipt",
+            reason="wrong-consumer",
+        )
+    service.receive(writer.node, package)
+    record = ctx.read(lambda store: service.get_record(store, "delivery", delivery_id))
+    return {"delivery": record, "receipt": writer.last_receipt()}

@@ -1,0 +1,51 @@
+"""The FastAPI application of a node: `create_app(node)`.
+
+Routes live in one module per area (`_catalog`, `_sharing`, `_consortium`,
+`_ledger`); errors become responses in `_errors`; authentication is in
+`_context` and `auth`. The OpenAPI description is at /openapi.json and the
+interactive documentation at /docs.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import govchain
+from govchain.api import _catalog, _consortium, _ledger, _sharing
+from govchain.api._context import ApiContext
+from govchain.api._errors import install_error_handlers
+from govchain.node import Node
+
+DESCRIPTION = """\
+The HTTP API of one govchain node: the catalog chain, sharing requests and
+deliveries, the audit trail, evidence bundles and Merkle proofs.
+
+Send `Authorization: Bearer TOKEN` with the API token of a department hosted
+on this node (HOME/tokens/DEPT.token); the token decides which department
+signs. Status, checkpoints and proofs are public. Transactions signed by a
+member department can be submitted to /v1/transactions without a token.
+
+Errors are `{"error": message, "reason": code}`; a request that became a
+rejected transaction also carries its `receipt`, because it is on the ledger.
+"""
+
+
+def create_app(node: Node) -> FastAPI:
+    """Build the API of `node`, which must be started (its committer running).
+
+    The application does not own the node: the caller that opened it closes
+    it after the server stops.
+    """
+    app = FastAPI(
+        title="govchain",
+        summary="A permissioned, tamper-evident ledger for sharing government data.",
+        description=DESCRIPTION,
+        version=govchain.__version__,
+    )
+    app.state.govchain = ApiContext.for_node(node)
+    install_error_handlers(app)
+    app.include_router(_ledger.router)
+    app.include_router(_consortium.router)
+    app.include_router(_catalog.router)
+    app.include_router(_sharing.router)
+    return app
