@@ -164,3 +164,27 @@ def test_node_refuses_inconsistent_tail(node: Node) -> None:
     db.close()
     with pytest.raises(Exception, match=r"Merkle node|inconsistent"):
         Node(home)
+
+
+def test_state_digest_matches_whole_encoding() -> None:
+    import hashlib
+
+    from govchain.ledger.block import state_digest
+    from govchain.ledger.canonical import canonical_json
+    from govchain.ledger.state import Write
+
+    results = [{"tx": "ab", "status": "applied", "reason": "ok"}]
+    values: list[dict[str, object] | None] = [
+        {"b": 1, "中": ["x"]},
+        None,
+        {"\U0001f600": "y"},
+    ]
+    writes = [
+        Write("ns", f"k{i}é", v, None if v is None else canonical_json(v))
+        for i, v in enumerate(values)
+    ]
+    whole = canonical_json(
+        {"results": results, "writes": [w.to_dict() for w in writes]}
+    )
+    expected = hashlib.sha256(b"govchain/state/v1\n" + whole).hexdigest()
+    assert state_digest(results, writes) == expected

@@ -25,7 +25,7 @@ from typing import Any
 from govchain._types import TxId
 from govchain.crypto.keys import PublicKey
 from govchain.errors import ValidationError, VerificationError
-from govchain.ledger.state import Overlay, StateReader, TxContext, get_handler
+from govchain.ledger.state import Overlay, StateReader, TxContext, Write, get_handler
 from govchain.ledger.transaction import Transaction, decode_transaction, tx_id
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class TxOutcome:
 @dataclass
 class BatchResult:
     outcomes: list[TxOutcome]
-    writes: list[dict[str, Any]]
+    writes: list[Write]
 
 
 def _public_key(state: StateReader | Overlay, tx: Transaction) -> PublicKey:
@@ -86,11 +86,29 @@ def _genesis_key(tx: Transaction) -> PublicKey:
         ) from exc
 
 
-def _presign_check(state: StateReader, tx: Transaction) -> tuple[str | None, bool]:
+def _keys_before(
+    state: StateReader, txs: list[Transaction | None]
+) -> dict[str, PublicKey | None]:
+    """Look up, once per department, the key in force before the block."""
+    keys: dict[str, PublicKey | None] = {}
+    for tx in txs:
+        if tx is None or tx.dept in keys:
+            continue
+        try:
+            keys[tx.dept] = (
+                _genesis_key(tx) if tx.type == GENESIS_TYPE else _public_key(state, tx)
+            )
+        except ValidationError:
+            keys[tx.dept] = None
+    return keys
+
+
+def _presign_check(
+    keys: dict[str, PublicKey | None], tx: Transaction | None
+) -> tuple[str | None, bool]:
     """Verify a signature against the key in force before the block."""
-    try:
-        key = _genesis_key(tx) if tx.type == GENESIS_TYPE else _public_key(state, tx)
-    except ValidationError:
+    key = keys.get(tx.dept) if tx is not None else None
+    if tx is None or key is None or key.kid != tx.kid:
         return None, False
     return key.kid, key.is_valid_signature(tx.signing_bytes(), tx.signature)
 
@@ -113,10 +131,10 @@ class BatchApplier:
     def _check_signatures(
         self, state: StateReader, txs: list[Transaction | None]
     ) -> list[tuple[str | None, bool]]:
+        keys = _keys_before(state, txs)
+
         def check(chunk: list[Transaction | None]) -> list[tuple[str | None, bool]]:
-            return [
-                (None, False) if t is None else _presign_check(state, t) for t in chunk
-            ]
+            return [_presign_check(keys, t) for t in chunk]
 
         if self._pool is None or len(txs) < 64:
             return check(txs)
@@ -148,7 +166,7 @@ class BatchApplier:
                 errors.append(exc)
         checked = self._check_signatures(state, decoded)
 
-        block = Overlay(state)
+        block = Overlay(state, cache_reads=True)
         outcomes: list[TxOutcome] = []
         for i, data in enumerate(batch):
             tx = decoded[i]

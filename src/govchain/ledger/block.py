@@ -12,6 +12,7 @@ headers for one height with different hashes prove divergence.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from govchain._types import BlockHash, KeyId
 from govchain.crypto.keys import PublicKey, SigningKey, b64, unb64
 from govchain.errors import IntegrityError
 from govchain.ledger.canonical import canonical_json
+from govchain.ledger.state import Write
 
 VERSION = 1
 SIGNING_DOMAIN = b"govchain/block/v1\n"
@@ -109,12 +111,31 @@ class BlockHeader:
             ) from exc
 
 
-def state_digest(results: list[dict[str, Any]], writes: list[dict[str, Any]]) -> str:
+def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
     """Digest of a block's outcomes and state writes, in application order.
 
-    `results` has one `{"tx", "status", "reason"}` entry per transaction and
-    `writes` one `{"ns", "key", "value"}` entry per state change (value None for
-    a deletion).
+    It is SHA-256 over `govchain/state/v1` and a newline followed by the
+    canonical JSON of `{"results": results, "writes": [{"key", "ns", "value"}]}`,
+    with one result `{"tx", "status", "reason"}` per transaction and a null value
+    for a deletion. The JSON is assembled from each write's already encoded
+    value; `tests/ledger` checks it equals encoding the whole object.
     """
-    body = {"results": results, "writes": writes}
-    return hashlib.sha256(b"govchain/state/v1\n" + canonical_json(body)).hexdigest()
+    digest = hashlib.sha256(b'govchain/state/v1\n{"results":')
+    digest.update(canonical_json(results))
+    digest.update(b',"writes":[')
+    for i, write in enumerate(writes):
+        if i:
+            digest.update(b",")
+        digest.update(b'{"key":')
+        digest.update(_json_string(write.key))
+        digest.update(b',"ns":')
+        digest.update(_json_string(write.ns))
+        digest.update(b',"value":')
+        digest.update(b"null" if write.encoded is None else write.encoded)
+        digest.update(b"}")
+    digest.update(b"]}")
+    return digest.hexdigest()
+
+
+def _json_string(text: str) -> bytes:
+    return canonical_json(text)

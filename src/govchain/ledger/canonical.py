@@ -11,6 +11,7 @@ escapes JSON requires. docs/formats.md describes it with examples.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -78,11 +79,69 @@ def canonical_json(value: Any) -> bytes:
     """Encode `value` as canonical JSON bytes (UTF-8).
 
     Raises `ValidationError` for floats, non-string keys, integers beyond
-    2**53 - 1 and types JSON has no form for.
+    2**53 - 1, strings that are not valid Unicode and types JSON has no form for.
     """
-    out: list[str] = []
-    _encode(value, out, "$")
-    return "".join(out).encode("utf-8")
+    text = _fast_encode(value)
+    if text is None:
+        out: list[str] = []
+        _encode(value, out, "$")
+        text = "".join(out)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"a string holds an unpaired surrogate at offset {exc.start}; "
+            "encode the text as valid Unicode",
+            reason="bad-encoding",
+        ) from exc
+
+
+# The fast path leaves the work to the C encoder and decoder of the json module,
+# which is about ten times quicker than the walk above. Its output is canonical
+# when three things hold: decoding it gives a value equal to the input (so the
+# input held only str keys, lists, dicts, str, int, bool and None, and no
+# float), every integer is in the safe range, and no character lies outside
+# the Basic Multilingual Plane, where code-point order (what sort_keys uses)
+# and UTF-16 order (what RFC 8785 uses) can differ. Anything else takes the walk.
+_FAST_ENCODER = json.JSONEncoder(
+    ensure_ascii=False,
+    sort_keys=True,
+    separators=(",", ":"),
+    allow_nan=False,
+    check_circular=False,
+)
+_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _NotCanonical(Exception):
+    pass
+
+
+def _strict_int(text: str) -> int:
+    if len(text.lstrip("-")) > 16:
+        raise _NotCanonical
+    number = int(text)
+    if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+        raise _NotCanonical
+    return number
+
+
+def _no_float(text: str) -> Any:
+    raise _NotCanonical
+
+
+def _fast_encode(value: Any) -> str | None:
+    try:
+        text = _FAST_ENCODER.encode(value)
+    except (TypeError, ValueError):
+        return None
+    if _NON_BMP.search(text):
+        return None
+    try:
+        decoded = json.loads(text, parse_int=_strict_int, parse_float=_no_float)
+    except _NotCanonical:
+        return None
+    return text if decoded == value else None
 
 
 def parse_canonical_json(data: bytes) -> Any:
@@ -93,17 +152,56 @@ def parse_canonical_json(data: bytes) -> Any:
     keys, floats, duplicate keys).
     """
     try:
-        value = json.loads(data.decode("utf-8"), parse_float=_reject_float)
+        value = json.loads(
+            data.decode("utf-8"), parse_float=_reject_float, parse_int=_safe_int
+        )
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError(
             f"not valid UTF-8 JSON: {exc}", reason="bad-encoding"
         ) from exc
-    if canonical_json(value) != data:
+    except RecursionError as exc:
+        raise ValidationError(
+            "JSON is nested too deeply", reason="bad-encoding"
+        ) from exc
+    if not _is_canonical_text(value, data):
         raise ValidationError(
             "JSON is not in canonical form (RFC 8785: sorted keys, no whitespace)",
             reason="bad-encoding",
         )
     return value
+
+
+def _is_canonical_text(value: Any, data: bytes) -> bool:
+    # The value came from json.loads, so it holds only JSON types and the C
+    # encoder gives canonical text unless a character outside the BMP makes
+    # code-point and UTF-16 key order differ.
+    try:
+        text = _FAST_ENCODER.encode(value)
+    except ValueError:
+        return False
+    if _NON_BMP.search(text):
+        return canonical_json(value) == data
+    try:
+        return text.encode("utf-8") == data
+    except UnicodeEncodeError:
+        return False
+
+
+def _safe_int(text: str) -> int:
+    # 2**53 has 16 digits; longer text is out of range, and Python refuses to
+    # parse integers of more than 4300 digits at all.
+    if len(text.lstrip("-")) > 16:
+        raise ValidationError(
+            f"integer {text[:20]}... is outside the safe range of +-(2**53 - 1)",
+            reason="bad-encoding",
+        )
+    number = int(text)
+    if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+        raise ValidationError(
+            f"integer {text[:20]} is outside the safe range of +-(2**53 - 1)",
+            reason="bad-encoding",
+        )
+    return number
 
 
 def _reject_float(text: str) -> Any:

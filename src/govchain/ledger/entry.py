@@ -41,8 +41,27 @@ def entry_dict(
 
 
 def entry_bytes(
-    tx_data: bytes, *, height: int, time: int, status: str, reason: str
+    tx_data: bytes,
+    *,
+    height: int,
+    time: int,
+    status: str,
+    reason: str,
+    tx_is_canonical: bool = False,
 ) -> bytes:
+    """Return the canonical bytes of a log entry.
+
+    When the caller already knows `tx_data` is canonical JSON (it decoded as a
+    transaction), the entry is assembled around those bytes without parsing
+    them again: the keys height, reason, status, time, tx and v are already in
+    canonical order.
+    """
+    if tx_is_canonical:
+        head = canonical_json(
+            {"height": height, "reason": reason, "status": status, "time": time}
+        )
+        tail = b',"v":' + str(VERSION).encode("ascii") + b"}"
+        return head[:-1] + b',"tx":' + tx_data + tail
     return canonical_json(
         entry_dict(tx_data, height=height, time=time, status=status, reason=reason)
     )

@@ -49,32 +49,56 @@ class MemoryState:
         for key in keys:
             yield key, self.data[(ns, key)]
 
-    def apply(self, writes: list[dict[str, Any]]) -> None:
+    def apply(self, writes: list[Write]) -> None:
         for write in writes:
-            target = (write["ns"], write["key"])
-            if write["value"] is None:
+            target = (write.ns, write.key)
+            if write.value is None:
                 self.data.pop(target, None)
             else:
-                self.data[target] = write["value"]
+                self.data[target] = write.value
 
 
 _DELETED = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One state change; `value` and its canonical `encoded` form are None for a deletion."""
+
+    ns: str
+    key: str
+    value: Value | None
+    encoded: bytes | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ns": self.ns, "key": self.key, "value": self.value}
+
+
 class Overlay:
     """Uncommitted writes layered over a reader, in the order they were made."""
 
-    def __init__(self, base: StateReader) -> None:
+    def __init__(self, base: StateReader, *, cache_reads: bool = False) -> None:
+        """`cache_reads` keeps what `base` returned; use it only while `base`
+        cannot change, as for the overlay of one block over committed state."""
         self.base = base
         self._changes: dict[tuple[str, str], Any] = {}
+        self._reads: dict[tuple[str, str], Value | None] | None = (
+            {} if cache_reads else None
+        )
 
     def get(self, ns: str, key: str) -> Value | None:
         change = self._changes.get((ns, key))
         if change is _DELETED:
             return None
         if change is not None:
-            return dict(change)
-        return self.base.get(ns, key)
+            return dict(change[0])
+        if self._reads is None:
+            return self.base.get(ns, key)
+        target = (ns, key)
+        if target not in self._reads:
+            self._reads[target] = self.base.get(ns, key)
+        value = self._reads[target]
+        return None if value is None else dict(value)
 
     def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
         merged: dict[str, Value] = dict(self.base.scan(ns, prefix))
@@ -84,33 +108,33 @@ class Overlay:
             if change is _DELETED:
                 merged.pop(key, None)
             else:
-                merged[key] = change
+                merged[key] = change[0]
         for key in sorted(merged):
             yield key, merged[key]
 
     def put(self, ns: str, key: str, value: Value) -> None:
-        # Encoding now rejects floats and other values replay could not rebuild.
-        canonical_json(value)
+        # Encoding now rejects floats and other values replay could not rebuild,
+        # and the bytes are kept for the state digest and the state table.
+        encoded = canonical_json(value)
         self._changes.pop((ns, key), None)
-        self._changes[(ns, key)] = dict(value)
+        self._changes[(ns, key)] = (dict(value), encoded)
 
     def delete(self, ns: str, key: str) -> None:
         self._changes.pop((ns, key), None)
         self._changes[(ns, key)] = _DELETED
 
-    def writes(self) -> list[dict[str, Any]]:
-        """Return the changes as `{"ns", "key", "value"}` entries in write order."""
+    def writes(self) -> list[Write]:
+        """Return the changes in the order they were last made."""
         return [
-            {"ns": ns, "key": key, "value": None if v is _DELETED else v}
+            Write(ns, key, None, None) if v is _DELETED else Write(ns, key, v[0], v[1])
             for (ns, key), v in self._changes.items()
         ]
 
     def merge_into(self, parent: Overlay) -> None:
-        for (ns, key), change in self._changes.items():
-            if change is _DELETED:
-                parent.delete(ns, key)
-            else:
-                parent.put(ns, key, change)
+        """Move these changes into `parent`; `put` already checked each value."""
+        for target, change in self._changes.items():
+            parent._changes.pop(target, None)
+            parent._changes[target] = change
 
 
 @dataclass

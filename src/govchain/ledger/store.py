@@ -20,7 +20,7 @@ from typing import Any
 from govchain.errors import IntegrityError
 from govchain.ledger.block import BlockHeader
 from govchain.ledger.canonical import canonical_json
-from govchain.ledger.state import Value
+from govchain.ledger.state import Value, Write
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ class LedgerStore:
         txs: list[StoredTx],
         subjects: list[tuple[str, int]],
         nodes: list[tuple[int, int, bytes]],
-        writes: list[dict[str, Any]],
+        writes: list[Write],
         checkpoint: tuple[int, bytes] | None,
     ) -> None:
         """Write one block and everything it changes in one SQLite transaction."""
@@ -340,18 +340,15 @@ class LedgerStore:
             self.db.executemany(
                 "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
             )
-            for write in writes:
-                if write["value"] is None:
-                    self.db.execute(
-                        "DELETE FROM state WHERE ns=? AND key=?",
-                        (write["ns"], write["key"]),
-                    )
-                else:
-                    self.db.execute(
-                        "INSERT INTO state (ns, key, value) VALUES (?, ?, ?) "
-                        "ON CONFLICT (ns, key) DO UPDATE SET value=excluded.value",
-                        (write["ns"], write["key"], canonical_json(write["value"])),
-                    )
+            self.db.executemany(
+                "DELETE FROM state WHERE ns=? AND key=?",
+                [(w.ns, w.key) for w in writes if w.encoded is None],
+            )
+            self.db.executemany(
+                "INSERT INTO state (ns, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (ns, key) DO UPDATE SET value=excluded.value",
+                [(w.ns, w.key, w.encoded) for w in writes if w.encoded is not None],
+            )
             if checkpoint is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)",
@@ -367,7 +364,10 @@ def _stored_tx(row: tuple[Any, ...]) -> StoredTx:
     # must then report a mismatch rather than fail on the type.
     data = row[9]
     data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    return StoredTx(*row[:9], data)
+    seq, tx_id, height, tx_type, dept, status, reason, message, time = row[:9]
+    return StoredTx(
+        seq, tx_id, height, tx_type, dept, status, reason, message, time, data
+    )
 
 
 class _Txn:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from govchain._types import DeptId, KeyId, TxId
@@ -73,9 +74,15 @@ class Transaction:
         return body
 
     def canonical_bytes(self) -> bytes:
+        return self._encoded
+
+    @cached_property
+    def _encoded(self) -> bytes:
+        # Cached on the instance: a transaction is encoded for its id, for the
+        # orderer and for the log, and the fields never change.
         return canonical_json(self.to_dict())
 
-    @property
+    @cached_property
     def id(self) -> TxId:
         return tx_id(self.canonical_bytes())
 
@@ -128,7 +135,10 @@ def decode_transaction(data: bytes) -> Transaction:
             reason="too-large",
         )
     body = parse_canonical_json(data)
-    return transaction_from_dict(body)
+    tx = transaction_from_dict(body)
+    # The bytes were checked to be canonical, so they are the encoding.
+    tx.__dict__["_encoded"] = data
+    return tx
 
 
 def transaction_from_dict(body: Any) -> Transaction:
@@ -148,6 +158,14 @@ def transaction_from_dict(body: Any) -> Transaction:
         signature = unb64(signature_text, field="signature")
     except KeyFormatError as exc:
         raise ValidationError(str(exc), reason="bad-encoding") from exc
+    if b64(signature) != signature_text:
+        # Base64 with stray padding bits decodes to the same bytes, which would
+        # give one signed transaction two encodings and two ids.
+        raise ValidationError(
+            "signature is not in canonical base64 (RFC 4648 with padding, unused "
+            "bits zero)",
+            reason="bad-encoding",
+        )
     if len(signature) != 64:
         raise ValidationError(
             f"signature is {len(signature)} bytes; Ed25519 signatures are 64",

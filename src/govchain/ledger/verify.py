@@ -116,6 +116,7 @@ def _walk(
     state = MemoryState()
     compact = merkle.CompactRange()
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    all_leaves: list[bytes] = []
     prev_hash = ZERO_HASH
     prev_time = 0
     origin: str | None = None
@@ -222,6 +223,7 @@ def _walk(
                     time=header.time,
                     status=o.status,
                     reason=o.reason,
+                    tx_is_canonical=o.tx is not None,
                 )
             )
             for o in result.outcomes
@@ -234,6 +236,7 @@ def _walk(
         _collect_keys(state, report)
 
         # 4. The Merkle log after the block.
+        all_leaves.extend(leaves)
         for leaf in leaves:
             compact.append(leaf)
         roots[compact.size] = compact.root()
@@ -268,7 +271,7 @@ def _walk(
             progress(height, top)
 
     report.log_root = compact.root().hex()
-    _check_nodes(store, compact.size)
+    _check_nodes(store, all_leaves)
     _check_checkpoints(store, origin or "", roots, report)
     _check_state(store, state, report)
 
@@ -311,50 +314,31 @@ def _collect_keys(state: MemoryState, report: VerifyReport) -> None:
                 )
 
 
-def _check_nodes(store: LedgerStore, size: int) -> None:
-    """Compare every stored Merkle node with one recomputed from the level below."""
+def _check_nodes(store: LedgerStore, leaves: list[bytes]) -> None:
+    """Compare every stored Merkle node with the tree recomputed from the leaves."""
+    below = leaves
     level = 0
-    width = size
-    below: list[bytes] = []
-    while width > 0:
-        if level == 0:
-            query = (
-                "SELECT m.idx, m.hash, t.data, t.height, t.time, t.status, t.reason "
-                "FROM merkle_nodes m LEFT JOIN txs t ON t.seq = m.idx "
-                "WHERE m.level = 0 ORDER BY m.idx"
-            )
-        else:
-            query = (
-                "SELECT idx, hash, NULL, NULL, NULL, NULL, NULL FROM merkle_nodes "
-                f"WHERE level = {level} "
-                "ORDER BY idx"
-            )
-        rows = store.db.execute(query).fetchall()
-        if len(rows) != width:
+    while below:
+        rows = store.db.execute(
+            "SELECT idx, hash FROM merkle_nodes WHERE level = ? ORDER BY idx", (level,)
+        ).fetchall()
+        if len(rows) != len(below):
             raise IntegrityError(
-                f"Merkle log level {level} holds {len(rows)} nodes, wanted {width}"
+                f"Merkle log level {level} holds {len(rows)} nodes, wanted {len(below)}"
             )
-        current: list[bytes] = []
-        for idx, stored, data, height, time, status, reason in rows:
-            stored = bytes(stored)
-            if level == 0:
-                expected = b""
-                if data is not None:
-                    entry = entry_bytes(
-                        data, height=height, time=time, status=status, reason=reason
-                    )
-                    expected = merkle.hash_leaf(entry)
-            else:
-                expected = merkle.hash_children(below[2 * idx], below[2 * idx + 1])
-            if stored != expected:
+        for position, ((idx, stored), expected) in enumerate(
+            zip(rows, below, strict=True)
+        ):
+            if idx != position or bytes(stored) != expected:
                 raise IntegrityError(
                     f"Merkle node at level {level} index {idx} does not match the "
                     "transactions below it"
                 )
-            current.append(stored)
-        below = current
+        below = [
+            merkle.hash_children(below[i], below[i + 1])
+            for i in range(0, len(below) - 1, 2)
+        ]
         level += 1
-        width = size >> level
 
 
 def _check_checkpoints(

@@ -319,6 +319,7 @@ class Node:
                     time=batch.time,
                     status=o.status,
                     reason=o.reason,
+                    tx_is_canonical=o.tx is not None,
                 )
             )
             for o in result.outcomes
