@@ -1,0 +1,140 @@
+"""Canonical JSON: round trips, key order, and every value it rejects."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from govchain.errors import ValidationError
+from govchain.ledger.canonical import (
+    MAX_SAFE_INTEGER,
+    canonical_json,
+    parse_canonical_json,
+)
+
+
+def reference_encode(value: Any) -> str:
+    """Encode canonical JSON the slow, obvious way, as RFC 8785 describes it."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ",".join(reference_encode(item) for item in value) + "]"
+    keys = sorted(value, key=lambda key: key.encode("utf-16-be"))
+    members = (
+        f"{reference_encode(key)}:{reference_encode(value[key])}" for key in keys
+    )
+    return "{" + ",".join(members) + "}"
+
+
+# Text without lone surrogates, across every plane (JSON strings are Unicode).
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_canonical_round_trip(value: Any) -> None:
+    data = canonical_json(value)
+    assert parse_canonical_json(data) == value
+    assert canonical_json(parse_canonical_json(data)) == data
+
+
+@given(JSON_VALUES)
+def test_canonical_matches_reference(value: Any) -> None:
+    assert canonical_json(value) == reference_encode(value).encode("utf-8")
+
+
+@given(st.dictionaries(TEXT, st.integers(0, 9), min_size=2, max_size=8))
+def test_canonical_keys_utf16_order(value: dict[str, int]) -> None:
+    parsed = json.loads(canonical_json(value))
+    keys = list(parsed)
+    assert keys == sorted(keys, key=lambda key: key.encode("utf-16-be"))
+
+
+def test_canonical_utf16_differs_from_code_points() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, so it sorts before U+FF21 although its
+    # code point is larger.
+    value = {"\uff21": 1, "\U0001f600": 2}
+    assert canonical_json(value) == '{"\U0001f600":2,"\uff21":1}'.encode()
+
+
+def test_canonical_booleans_not_integers() -> None:
+    assert canonical_json([True, 1, False, 0]) == b"[true,1,false,0]"
+
+
+def test_canonical_tuple_as_array() -> None:
+    assert canonical_json({"a": (1, "x")}) == b'{"a":[1,"x"]}'
+
+
+def test_canonical_safe_integer_bounds() -> None:
+    assert canonical_json(MAX_SAFE_INTEGER) == b"9007199254740991"
+    assert canonical_json(-MAX_SAFE_INTEGER) == b"-9007199254740991"
+
+
+REJECTED_VALUES = {
+    "float": (1.0, "has type float"),
+    "nan": (float("nan"), "has type float"),
+    "big-integer": (MAX_SAFE_INTEGER + 1, "outside the safe range"),
+    "small-integer": (-MAX_SAFE_INTEGER - 1, "outside the safe range"),
+    "non-string-key": ({1: "a"}, "object key 1 at $ is not a string"),
+    "bytes": (b"raw", "has type bytes"),
+    "set": ({1}, "has type set"),
+    "nested-float": ({"a": [{"b": 0.5}]}, "value at $.a[0].b has type float"),
+    "lone-surrogate": ("\ud800", "surrogate"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED_VALUES))
+def test_canonical_rejects_value(case: str) -> None:
+    value, fragment = REJECTED_VALUES[case]
+    with pytest.raises(ValidationError, match=re.escape(fragment)) as caught:
+        canonical_json(value)
+    assert caught.value.reason == "bad-encoding"
+
+
+REJECTED_BYTES = {
+    "whitespace": (b"[1, 2]", "not in canonical form"),
+    "unsorted": (b'{"b":1,"a":1}', "not in canonical form"),
+    "code-point-order": ('{"\uff21":1,"\U0001f600":2}'.encode(), "not in canonical"),
+    "duplicate-key": (b'{"a":1,"a":2}', "not in canonical form"),
+    "escaped-ascii": (b'"\\u0041"', "not in canonical form"),
+    "float": (b"[2.5]", "2.5 is not an integer"),
+    "big-integer": (b"[9007199254740992]", "outside the safe range"),
+    "truncated": (b'{"a":', "not valid UTF-8 JSON"),
+    "latin-1": (b'"caf\xe9"', "not valid UTF-8"),
+    "empty": (b"", "not valid UTF-8 JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED_BYTES))
+def test_parse_canonical_rejects(case: str) -> None:
+    data, fragment = REJECTED_BYTES[case]
+    with pytest.raises(ValidationError, match=re.escape(fragment)) as caught:
+        parse_canonical_json(data)
+    assert caught.value.reason == "bad-encoding"
+
+
+def test_parse_canonical_deep_nesting() -> None:
+    data = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(ValidationError) as caught:
+        parse_canonical_json(data)
+    assert caught.value.reason == "bad-encoding"
+
+
+def test_parse_canonical_keeps_non_ascii() -> None:
+    data = '{"dept":"衛生局","note":"\u2028"}'.encode()
+    assert parse_canonical_json(data) == {"dept": "衛生局", "note": "\u2028"}
