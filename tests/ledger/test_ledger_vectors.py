@@ -467,3 +467,13 @@ def test_vectors_match_generator() -> None:
     for name, content in built.items():
         on_disk = (VECTORS / f"{name}.json").read_text(encoding="utf-8")
         assert on_disk == generator.render(content), name
+
+
+def test_formats_doc_quotes_vectors() -> None:
+    # Every hash and signature quoted in docs/formats.md must come from a vector.
+    doc = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
+    corpus = "".join(path.read_text(encoding="utf-8") for path in VECTOR_FILES)
+    quoted = re.findall(r"\b[0-9a-f]{64}\b|[A-Za-z0-9+/]{86}==", doc)
+    assert len(quoted) >= 20
+    for value in quoted:
+        assert value in corpus, value
