@@ -17,8 +17,9 @@ same batch computes the same digest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,19 @@ def _presign_check(
     return key.kid, key.is_valid_signature(tx.signing_bytes(), tx.signature)
 
 
+#: Transactions per precheck task on the worker pool.
+_PRECHECK_CHUNK = 256
+#: Prechecked results kept for transactions not yet in a block.
+_MAX_PRECHECKED = 200_000
+
+
+@dataclass(frozen=True)
+class _Precheck:
+    tx: Transaction
+    kid: str
+    valid: bool
+
+
 class BatchApplier:
     """Applies batches to a state; signatures are checked on worker threads.
 
@@ -123,10 +137,62 @@ class BatchApplier:
     def __init__(self, workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
         self._workers = workers
+        # Results of checks made when transactions were submitted, by tx id.
+        self._prechecked: dict[str, _Precheck] = {}
+        self._pending: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+
+    def precheck(self, datas: Sequence[bytes], keys: Mapping[str, PublicKey]) -> None:
+        """Decode and verify submitted transactions ahead of their block.
+
+        The checks run on the worker threads while the committer applies earlier
+        blocks, so signature verification overlaps the rest of the work. `keys`
+        are the departments' keys now; `apply` checks again any transaction
+        whose department's key changes before its block.
+        """
+        if self._pool is None:
+            return
+        for start in range(0, len(datas), _PRECHECK_CHUNK):
+            chunk = list(datas[start : start + _PRECHECK_CHUNK])
+            ids = [tx_id(d) for d in chunk]
+            future = self._pool.submit(self._precheck_chunk, chunk, ids, keys)
+            with self._lock:
+                for txid in ids:
+                    self._pending[txid] = future
+
+    def _precheck_chunk(
+        self, datas: list[bytes], ids: Sequence[str], keys: Mapping[str, PublicKey]
+    ) -> None:
+        results: dict[str, _Precheck] = {}
+        for data, txid in zip(datas, ids, strict=True):
+            try:
+                tx = decode_transaction(data)
+            except ValidationError:
+                continue
+            key = keys.get(tx.dept)
+            if key is None or key.kid != tx.kid:
+                continue
+            results[txid] = _Precheck(
+                tx, key.kid, key.is_valid_signature(tx.signing_bytes(), tx.signature)
+            )
+        with self._lock:
+            if len(self._prechecked) > _MAX_PRECHECKED:
+                # Transactions that were never ordered; drop them all.
+                self._prechecked.clear()
+            self._prechecked.update(results)
+
+    def _take_prechecks(self, ids: Sequence[str]) -> dict[str, _Precheck]:
+        with self._lock:
+            futures = {self._pending.pop(i) for i in ids if i in self._pending}
+        wait(futures)
+        with self._lock:
+            return {
+                i: p for i in ids if (p := self._prechecked.pop(i, None)) is not None
+            }
 
     def _check_signatures(
         self, state: StateReader, txs: list[Transaction | None]
@@ -137,6 +203,8 @@ class BatchApplier:
             return [_presign_check(keys, t) for t in chunk]
 
         if self._pool is None or len(txs) < 64:
+            # Small batches, and batches whose checks mostly ran ahead, are
+            # checked here rather than queued behind other work on the pool.
             return check(txs)
         size = -(-len(txs) // self._workers)
         chunks = [txs[i : i + size] for i in range(0, len(txs), size)]
@@ -155,22 +223,32 @@ class BatchApplier:
         log_start: int,
     ) -> BatchResult:
         """Apply `batch` on top of `state` and return outcomes and writes."""
+        ids = [tx_id(d) for d in batch]
+        prechecked = self._take_prechecks(ids)
         decoded: list[Transaction | None] = []
         errors: list[ValidationError | None] = []
-        for data in batch:
+        for data, txid in zip(batch, ids, strict=True):
+            done = prechecked.get(txid)
             try:
-                decoded.append(decode_transaction(data))
+                decoded.append(done.tx if done else decode_transaction(data))
                 errors.append(None)
             except ValidationError as exc:
                 decoded.append(None)
                 errors.append(exc)
-        checked = self._check_signatures(state, decoded)
+        todo = [i for i, txid in enumerate(ids) if txid not in prechecked]
+        fresh = iter(self._check_signatures(state, [decoded[i] for i in todo]))
+        checked = [
+            (prechecked[txid].kid, prechecked[txid].valid)
+            if txid in prechecked
+            else next(fresh)
+            for txid in ids
+        ]
 
         block = Overlay(state, cache_reads=True)
         outcomes: list[TxOutcome] = []
         for i, data in enumerate(batch):
             tx = decoded[i]
-            outcome = TxOutcome(tx_id(data), data, tx, "applied", "ok")
+            outcome = TxOutcome(ids[i], data, tx, "applied", "ok")
             ctx = (
                 TxContext(tx, height, block_time, log_start + i, Overlay(block))
                 if tx

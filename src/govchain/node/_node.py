@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from govchain._types import BlockHash, TxId
-from govchain.crypto.keys import SigningKey, write_key_store
+from govchain.crypto.keys import PublicKey, SigningKey, write_key_store
 from govchain.errors import ConfigError, IntegrityError, ValidationError
 from govchain.ledger import merkle
 from govchain.ledger.apply import BatchApplier
@@ -104,6 +104,8 @@ class Node:
         self._waiters_lock = threading.Lock()
         self._nonce_lock = threading.Lock()
         self._issued: dict[str, int] = {}
+        self._keys: dict[str, PublicKey] = {}
+        self._keys_height = -2
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -233,8 +235,21 @@ class Node:
             self._issued[dept] = nonce
             return nonce
 
+    def _current_keys(self) -> dict[str, PublicKey]:
+        """Return every department's key as of the last committed block."""
+        height = self.store.height()
+        if self._keys_height != height:
+            self._keys = {
+                dept: PublicKey.from_b64(record["public_key"])
+                for dept, record in self.store.scan("dept")
+                if record.get("public_key")
+            }
+            self._keys_height = height
+        return self._keys
+
     def submit_bytes(self, datas: Iterable[bytes]) -> list[_Waiter]:
         waiters: list[_Waiter] = []
+        fresh: list[bytes] = []
         for data in datas:
             txid = tx_id(data)
             with self._waiters_lock:
@@ -247,8 +262,15 @@ class Node:
                         waiter.event.set()
                     else:
                         self._waiters[txid] = waiter
-                        self.orderer.submit(data)
+                        fresh.append(data)
             waiters.append(waiter)
+        # Checks start before the transactions reach the orderer, so a committer
+        # that takes them at once finds the checks already queued.
+        with self._commit_lock:
+            keys = self._current_keys()
+        self.applier.precheck(fresh, keys)
+        for data in fresh:
+            self.orderer.submit(data)
         return waiters
 
     def submit(
