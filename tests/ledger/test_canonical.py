@@ -114,6 +114,7 @@ REJECTED_BYTES = {
     "escaped-ascii": (b'"\\u0041"', "not in canonical form"),
     "float": (b"[2.5]", "2.5 is not an integer"),
     "big-integer": (b"[9007199254740992]", "outside the safe range"),
+    "huge-integer": (b"9" * 5000, "outside the safe range"),
     "truncated": (b'{"a":', "not valid UTF-8 JSON"),
     "latin-1": (b'"caf\xe9"', "not valid UTF-8"),
     "empty": (b"", "not valid UTF-8 JSON"),

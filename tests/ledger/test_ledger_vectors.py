@@ -21,7 +21,6 @@ import nacl.signing
 import pytest
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-import govchain.ledger.state
 from govchain.crypto.keys import PublicKey, SigningKey, key_id, read_key_store
 from govchain.datasets import Dataset, rows_root, schema_hash
 from govchain.errors import ConfigError, ValidationError, VerificationError
@@ -37,6 +36,7 @@ from govchain.ledger.checkpoint import (
     sign_note,
 )
 from govchain.ledger.entry import entry_bytes, entry_tx_bytes
+from govchain.ledger.state import Write
 from govchain.ledger.transaction import decode_transaction, sign_transaction
 from govchain.sharing.service import PACKAGE_DOMAIN
 
@@ -47,17 +47,7 @@ VECTOR_FILES = sorted(VECTORS.glob("*.json"))
 #: Vectors that state the intended behaviour where the implementation still
 #: differs. Each is a strict xfail, so fixing the code makes the run fail until
 #: its entry is removed here.
-KNOWN_GAPS = {
-    "canonical-json/an-integer-of-4301-digits-is-rejected": (
-        "TODO: parse_canonical_json lets Python's ValueError for integers over "
-        "4300 digits escape; it should raise ValidationError(reason='bad-encoding')"
-    ),
-    "transactions/a-non-canonical-base64-signature-is-rejected": (
-        "TODO: decode_transaction accepts a signature whose unused base64 bits "
-        "are set, so one signed transaction has two byte forms and two ids; it "
-        "should reject any signature that is not canonical base64"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def slug(text: str) -> str:
@@ -179,14 +169,9 @@ def check_signed_transaction(vector: dict[str, Any]) -> None:
     decoded.verify_signature(key.public_key)
 
 
-def state_writes(writes: list[dict[str, Any]]) -> list[Any]:
+def state_writes(writes: list[dict[str, Any]]) -> list[Write]:
     """Convert the vector's writes to the records `state_digest` takes."""
-    # NOTE: the state layer is moving from write dicts to `Write` records that
-    # carry the encoded value; this accepts either until one form remains.
-    record = getattr(govchain.ledger.state, "Write", None)
-    if record is None:
-        return writes
-    return [record(w["ns"], w["key"], w["value"], _encoded(w["value"])) for w in writes]
+    return [Write(w["ns"], w["key"], w["value"], _encoded(w["value"])) for w in writes]
 
 
 def _encoded(value: Any) -> bytes | None:

@@ -126,6 +126,17 @@ def test_sign_transaction_checks_shape() -> None:
 
 # -- every rejection of decode_transaction -----------------------------------
 
+
+def loose_base64(signature: bytes) -> str:
+    """Encode 64 bytes in base64 with an unused bit of the last character set."""
+    text = base64.b64encode(signature).decode("ascii")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet[alphabet.index(text[-3]) ^ 1]
+    loose = text[:-3] + last + text[-2:]
+    assert base64.b64decode(loose) == signature
+    return loose
+
+
 REJECTIONS: dict[str, tuple[bytes, str, str]] = {
     "not-utf8": (b'{"v":1,"type":"\xff"}', "bad-encoding", "not valid UTF-8"),
     "not-json": (b"{", "bad-encoding", "not valid UTF-8 JSON"),
@@ -199,6 +210,11 @@ REJECTIONS: dict[str, tuple[bytes, str, str]] = {
         canonical_json(body(signature=base64.b64encode(bytes(63)).decode())),
         "bad-encoding",
         "signature is 63 bytes",
+    ),
+    "signature-non-canonical-base64": (
+        canonical_json(body(signature=loose_base64(signed().signature))),
+        "bad-encoding",
+        "not in canonical base64",
     ),
     "signature-65-bytes": (
         canonical_json(body(signature=base64.b64encode(bytes(65)).decode())),
