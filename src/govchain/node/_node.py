@@ -105,12 +105,12 @@ class Node:
         self._nonce_lock = threading.Lock()
         self._issued: dict[str, int] = {}
         self._keys: dict[str, PublicKey] = {}
-        self._keys_height = -2
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
         self.compact = merkle.CompactRange.from_nodes(self.store.log_size(), self.store)
         self._check_tail()
+        self._load_keys()
         logger.info(
             "node %s opened at %s: height %d, log size %d",
             home.node_id,
@@ -235,17 +235,17 @@ class Node:
             self._issued[dept] = nonce
             return nonce
 
-    def _current_keys(self) -> dict[str, PublicKey]:
-        """Return every department's key as of the last committed block."""
-        height = self.store.height()
-        if self._keys_height != height:
-            self._keys = {
-                dept: PublicKey.from_b64(record["public_key"])
-                for dept, record in self.store.scan("dept")
-                if record.get("public_key")
-            }
-            self._keys_height = height
-        return self._keys
+    def _load_keys(self) -> None:
+        """Rebuild the department keys used to check submissions ahead of blocks.
+
+        Called by the committer after a block changes a department, so the dict
+        is replaced whole and submitting threads read it without a lock.
+        """
+        self._keys = {
+            dept: PublicKey.from_b64(record["public_key"])
+            for dept, record in self.store.scan("dept")
+            if record.get("public_key")
+        }
 
     def submit_bytes(self, datas: Iterable[bytes]) -> list[_Waiter]:
         waiters: list[_Waiter] = []
@@ -266,9 +266,7 @@ class Node:
             waiters.append(waiter)
         # Checks start before the transactions reach the orderer, so a committer
         # that takes them at once finds the checks already queued.
-        with self._commit_lock:
-            keys = self._current_keys()
-        self.applier.precheck(fresh, keys)
+        self.applier.precheck(fresh, self._keys)
         for data in fresh:
             self.orderer.submit(data)
         return waiters
@@ -395,6 +393,8 @@ class Node:
             (compact.size, note),
         )
         self.compact = compact
+        if any(w.ns == "dept" for w in result.writes):
+            self._load_keys()
         logger.debug("block %d committed with %d transactions", height, len(datas))
         self._complete(stored)
 
