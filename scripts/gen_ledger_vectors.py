@@ -9,7 +9,8 @@ nonce, so each run writes the same files. Run from the repository root:
 Each file is `{"description", "source", "vectors": [...]}` and each vector has
 a `desc` and `wantErr`. A rejected case adds `errorReason`, the reason code the
 ledger records (null where the failure is not a ledger rejection), and
-`errorContains`, a fragment of this implementation's message. The canonical
+`errorContains`, a fragment of this implementation's message (null where no
+text is pinned because a correct fix may word it either way). The canonical
 JSON outputs are written out by hand below and checked against the encoder, so
 the vectors do not merely repeat what the code does. docs/formats.md explains
 every field and quotes these files.
@@ -65,7 +66,8 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def error(reason: str | None, contains: str) -> dict[str, Any]:
+def error(reason: str | None, contains: str | None) -> dict[str, Any]:
+    """Describe an expected rejection; `contains` is None when no text is pinned."""
     return {"wantErr": True, "errorReason": reason, "errorContains": contains}
 
 
@@ -167,10 +169,16 @@ ENCODE_ERRORS: list[tuple[str, str, str, str]] = [
     ("an exponent makes a float", '{"n": 1e3}', "bad-encoding", "has type float"),
     ("a fraction cannot be encoded", "[0.5]", "bad-encoding", "has type float"),
     ("a lone surrogate has no UTF-8 form", '"\\ud800"', "bad-encoding", "surrogate"),
+    (
+        "a lone surrogate key next to a character above U+FFFF is rejected",
+        '{"\\ud800": 1, "b": "\U0002000b"}',
+        "bad-encoding",
+        "surrogate",
+    ),
 ]
 
-#: (desc, bytes, reason or None for accepted, message fragment).
-PARSE_CASES: list[tuple[str, bytes, str | None, str]] = [
+#: (desc, bytes, reason or None for accepted, message fragment or None).
+PARSE_CASES: list[tuple[str, bytes, str | None, str | None]] = [
     ("canonical object is accepted", b'{"a":1,"b":[true,null]}', None, ""),
     ("raw UTF-8 is accepted", '{"dept":"\u81fa\u5317\u5e02"}'.encode(), None, ""),
     ("whitespace is rejected", b'{"a": 1}', "bad-encoding", "not in canonical form"),
@@ -232,6 +240,12 @@ PARSE_CASES: list[tuple[str, bytes, str | None, str]] = [
         "not in canonical form",
     ),
     (
+        "parsing a lone surrogate key next to a character above U+FFFF fails",
+        '{"\\ud800":1,"b":"\U0002000b"}'.encode(),
+        "bad-encoding",
+        None,
+    ),
+    (
         "an integer of 4301 digits is rejected",
         b"1" * 4301,
         "bad-encoding",
@@ -259,7 +273,7 @@ def canonical_vectors() -> dict[str, Any]:
         vectors.append(
             {"desc": desc, "op": "encode", "input": text, **error(reason, fragment)}
         )
-    for desc, data, parse_reason, fragment in PARSE_CASES:
+    for desc, data, parse_reason, parse_fragment in PARSE_CASES:
         vector: dict[str, Any] = {"desc": desc, "op": "parse"}
         with contextlib.suppress(UnicodeDecodeError):
             vector["input_utf8"] = data.decode("utf-8")
@@ -267,7 +281,7 @@ def canonical_vectors() -> dict[str, Any]:
         if parse_reason is None:
             vector["wantErr"] = False
         else:
-            vector.update(error(parse_reason, fragment))
+            vector.update(error(parse_reason, parse_fragment))
         vectors.append(vector)
     return {
         "description": (
@@ -373,7 +387,9 @@ def _mutated(change: Callable[[dict[str, Any]], None]) -> bytes:
     return canonical_json(body)
 
 
-def _decode_case(desc: str, data: bytes, reason: str, fragment: str) -> dict[str, Any]:
+def _decode_case(
+    desc: str, data: bytes, reason: str, fragment: str | None
+) -> dict[str, Any]:
     return {
         "desc": desc,
         "op": "decode",
@@ -411,13 +427,17 @@ def loose_base64(signature: bytes) -> str:
     return loose
 
 
-def decode_failures(tx: Transaction) -> list[tuple[str, bytes, str, str]]:
+def decode_failures(tx: Transaction) -> list[tuple[str, bytes, str, str | None]]:
     """Return (desc, bytes, reason, message fragment) for each decode rejection."""
     spaced = json.dumps(tx.to_dict(), ensure_ascii=False).encode("utf-8")
     # The encoder writes no floats, so the float is put into the bytes directly.
     with_float = tx.canonical_bytes().replace(b'"level":1,', b'"level":1.5,')
     assert with_float.count(b"1.5") == 1
     loose_signature = loose_base64(tx.signature)
+    # A key with an unpaired surrogate escape, beside a value above U+FFFF.
+    surrogate_key = tx.canonical_bytes().replace(
+        b'"payload":{', '"payload":{"\\ud800":"\U0002000b",'.encode(), 1
+    )
     return [
         (
             "version 2 is not supported",
@@ -504,6 +524,12 @@ def decode_failures(tx: Transaction) -> list[tuple[str, bytes, str, str]]:
             "nonce must be positive",
         ),
         ("a JSON array is rejected", b"[]", "bad-encoding", "must be a JSON object"),
+        (
+            "a lone surrogate in a payload key is rejected",
+            surrogate_key,
+            "bad-encoding",
+            None,
+        ),
     ]
 
 

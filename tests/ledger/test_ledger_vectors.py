@@ -47,7 +47,22 @@ VECTOR_FILES = sorted(VECTORS.glob("*.json"))
 #: Vectors that state the intended behaviour where the implementation still
 #: differs. Each is a strict xfail, so fixing the code makes the run fail until
 #: its entry is removed here.
-KNOWN_GAPS: dict[str, str] = {}
+_SURROGATE_KEY_GAP = (
+    "TODO: canonical_json sorts keys by their UTF-16 encoding, which raises "
+    "UnicodeEncodeError for an unpaired surrogate in a key once a character above "
+    "U+FFFF sends the value down the slow path. It should raise "
+    "ValidationError(reason='bad-encoding'), because the escaping error aborts "
+    "the commit of the whole batch the transaction arrived in."
+)
+KNOWN_GAPS: dict[str, str] = {
+    "canonical-json/a-lone-surrogate-key-next-to-a-character-above-u-ffff-is-rejected": (
+        _SURROGATE_KEY_GAP
+    ),
+    "canonical-json/parsing-a-lone-surrogate-key-next-to-a-character-above-u-ffff-fails": (
+        _SURROGATE_KEY_GAP
+    ),
+    "transactions/a-lone-surrogate-in-a-payload-key-is-rejected": _SURROGATE_KEY_GAP,
+}
 
 
 def slug(text: str) -> str:
@@ -75,7 +90,8 @@ def vector_params() -> list[Any]:
 
 def expect_error(vector: dict[str, Any], error: type[Exception]) -> Any:
     """Return a `pytest.raises` context for a vector's expected error."""
-    return pytest.raises(error, match=re.escape(vector["errorContains"]))
+    fragment = vector["errorContains"]
+    return pytest.raises(error, match=None if fragment is None else re.escape(fragment))
 
 
 def check_reason(caught: pytest.ExceptionInfo[ValidationError], vector: Any) -> None:
@@ -403,7 +419,7 @@ def test_vector_file_shape(path: Path) -> None:
         assert isinstance(vector["wantErr"], bool), vector["desc"]
         if vector["wantErr"]:
             assert "errorReason" in vector, vector["desc"]
-            assert vector["errorContains"], vector["desc"]
+            assert vector["errorContains"] != "", vector["desc"]
 
 
 def test_block_headers_commit_to_log_entries() -> None:
