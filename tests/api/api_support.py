@@ -28,7 +28,10 @@ FIELDS = [
     {"name": "beds", "type": "integer", "description": "open beds"},
     {"name": "district", "type": "string", "description": ""},
 ]
-ROWS = [["440104001", "120", "越秀区"], ["440106002", "85", "天河区"]]
+ROWS: list[list[str | None]] = [
+    ["440104001", "120", "越秀区"],
+    ["440106002", "85", "天河区"],
+]
 
 
 @dataclass

@@ -35,6 +35,11 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def wall_clock_ms() -> int:
+    """Return the system time in unix milliseconds, as the orderer reads it."""
+    return int(time.time() * 1000)
+
+
 @dataclass
 class ApiContext:
     """The node an application serves and the state its handlers share."""
@@ -42,15 +47,20 @@ class ApiContext:
     node: Node
     datasets: DatasetStore
     tokens: TokenStore
+    #: Unix milliseconds that grant status and overdue deadlines are judged at.
+    clock: Callable[[], int] = wall_clock_ms
     verify_task: asyncio.Future[dict[str, Any]] | None = None
     refusals: RefusalLog = field(default_factory=lambda: RefusalLog())
 
     @classmethod
-    def for_node(cls, node: Node) -> ApiContext:
+    def for_node(
+        cls, node: Node, *, clock: Callable[[], int] | None = None
+    ) -> ApiContext:
         return cls(
             node=node,
             datasets=DatasetStore(node.home.path / "objects"),
             tokens=TokenStore(node.home.path),
+            clock=clock or wall_clock_ms,
         )
 
     def open_read_store(self) -> LedgerStore:

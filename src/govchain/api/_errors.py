@@ -5,15 +5,18 @@ A refusal that became a ledger transaction adds `"receipt"`: the rejected
 transaction is on the ledger, and can be audited and exported as evidence like
 any other. The status follows the error:
 
-| error                                   | status |
-|-----------------------------------------|--------|
-| missing or unknown API token, bad signature on a pre-signed transaction | 401 |
-| unknown id (resource, request, grant, delivery, department, transaction) | 404 |
-| `PolicyError`, or a rule's refusal such as `not-owner` or `revoked`       | 403 |
-| other `ValidationError`, malformed request, proof that does not verify    | 422 |
-| `ConfigError`                                                             | 400 |
-| `IntegrityError` (ledger disagrees with itself or with a peer)            | 409 |
-| no block committed in time                                                | 503 |
+| error                                                          | status |
+|----------------------------------------------------------------|--------|
+| missing or unknown API token; bad signature on a transaction   | 401    |
+| unknown id: resource, request, grant, delivery, transaction    | 404    |
+| a rule's refusal, such as `not-owner`, `revoked`, `not-shared` | 403    |
+| other `ValidationError`, malformed request, failed proof       | 422    |
+| `ConfigError`                                                  | 400    |
+| `IntegrityError`: the ledger disagrees with itself or a peer   | 409    |
+| no block committed in time                                     | 503    |
+
+A rejected transaction's reason decides between 403, 404 and 422. An error
+raised before any transaction decides by its class: `PolicyError` is 403.
 """
 
 from __future__ import annotations
@@ -88,16 +91,22 @@ class TransactionRejected(ValidationError):
         self.receipt = receipt
 
 
-def status_for(exc: GovchainError) -> int:
-    """Return the HTTP status of a govchain error; see the module docstring."""
+def status_for(exc: GovchainError, receipt: Receipt | None = None) -> int:
+    """Return the HTTP status of a govchain error; see the module docstring.
+
+    With the `receipt` of the rejected transaction behind the error, its reason
+    alone decides, because the sharing services raise every rejection as a
+    `PolicyError`, an unknown field included.
+    """
     if isinstance(exc, Unauthenticated):
         return 401
     if isinstance(exc, ValidationError):
+        policy = exc.reason in POLICY_REASONS
+        if receipt is None and isinstance(exc, PolicyError):
+            policy = True
         if exc.reason in NOT_FOUND_REASONS:
             return 404
-        if isinstance(exc, PolicyError) or exc.reason in POLICY_REASONS:
-            return 403
-        return 422
+        return 403 if policy else 422
     if isinstance(exc, ConfigError):
         return 400
     if isinstance(exc, IntegrityError):
@@ -143,9 +152,9 @@ def _rejected_receipt(request: Request, exc: GovchainError) -> Receipt | None:
 
 async def _govchain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GovchainError)
-    status = status_for(exc)
-    body: dict[str, Any] = {"error": str(exc), "reason": reason_for(exc)}
     receipt = _rejected_receipt(request, exc)
+    status = status_for(exc, receipt)
+    body: dict[str, Any] = {"error": str(exc), "reason": reason_for(exc)}
     if receipt is not None:
         body["receipt"] = receipt.to_dict()
     # A 403 that never became a transaction (a department acting for another,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -25,10 +24,6 @@ from govchain.sharing._handlers import GRANT_NS, REQUEST_NS, grant_status
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["sharing"])
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @router.post("/requests", status_code=201)
@@ -73,9 +68,9 @@ def list_requests(
 
 
 @router.get("/requests/overdue")
-def list_overdue(store: ReadStore, caller: Caller) -> dict[str, Any]:
+def list_overdue(store: ReadStore, caller: Caller, ctx: Ctx) -> dict[str, Any]:
     """List pending requests whose current step is past its deadline."""
-    found = service.overdue_requests(store, _now_ms())
+    found = service.overdue_requests(store, ctx.clock())
     return {"count": len(found), "requests": found}
 
 
@@ -88,7 +83,7 @@ def escalate_overdue(caller: Caller, writer: Writer, ctx: Ctx) -> dict[str, Any]
             f"only the platform operator escalates overdue requests, not {caller!r}",
             reason="not-operator",
         )
-    receipts = service.escalate_overdue(writer.node, _now_ms())
+    receipts = service.escalate_overdue(writer.node, ctx.clock())
     return {
         "escalated": sum(r.applied for r in receipts),
         "receipts": [r.to_dict() for r in receipts],
@@ -118,17 +113,19 @@ def reject(
 
 
 @router.get("/grants")
-def list_grants(store: ReadStore, caller: Caller) -> dict[str, Any]:
+def list_grants(store: ReadStore, caller: Caller, ctx: Ctx) -> dict[str, Any]:
     """List the grants given to the caller's department, with their status now."""
-    found = service.grants_of(store, caller, _now_ms())
+    found = service.grants_of(store, caller, ctx.clock())
     return {"count": len(found), "grants": found}
 
 
 @router.get("/grants/{grant_id}")
-def show_grant(grant_id: str, store: ReadStore, caller: Caller) -> dict[str, Any]:
+def show_grant(
+    grant_id: str, store: ReadStore, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
     """Show one grant with its status now (active, expired or revoked)."""
     grant = service.get_record(store, GRANT_NS, grant_id)
-    return {**grant, "status": grant_status(grant, _now_ms())}
+    return {**grant, "status": grant_status(grant, ctx.clock())}
 
 
 @router.post("/grants/{grant_id}/revoke")

@@ -8,6 +8,8 @@ interactive documentation at /docs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 import govchain
@@ -30,11 +32,13 @@ rejected transaction also carries its `receipt`, because it is on the ledger.
 """
 
 
-def create_app(node: Node) -> FastAPI:
+def create_app(node: Node, *, clock: Callable[[], int] | None = None) -> FastAPI:
     """Build the API of `node`, which must be started (its committer running).
 
-    The application does not own the node: the caller that opened it closes
-    it after the server stops.
+    `clock` returns the unix milliseconds at which grant status and overdue
+    deadlines are judged. It defaults to the system clock, which the orderer
+    also reads unless it was given a simulated one. The application does not
+    own the node: the caller that opened it closes it after the server stops.
     """
     app = FastAPI(
         title="govchain",
@@ -42,7 +46,7 @@ def create_app(node: Node) -> FastAPI:
         description=DESCRIPTION,
         version=govchain.__version__,
     )
-    app.state.govchain = ApiContext.for_node(node)
+    app.state.govchain = ApiContext.for_node(node, clock=clock)
     install_error_handlers(app)
     app.include_router(_ledger.router)
     app.include_router(_consortium.router)
