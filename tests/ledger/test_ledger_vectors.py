@@ -47,22 +47,7 @@ VECTOR_FILES = sorted(VECTORS.glob("*.json"))
 #: Vectors that state the intended behaviour where the implementation still
 #: differs. Each is a strict xfail, so fixing the code makes the run fail until
 #: its entry is removed here.
-_SURROGATE_KEY_GAP = (
-    "TODO: canonical_json sorts keys by their UTF-16 encoding, which raises "
-    "UnicodeEncodeError for an unpaired surrogate in a key once a character above "
-    "U+FFFF sends the value down the slow path. It should raise "
-    "ValidationError(reason='bad-encoding'), because the escaping error aborts "
-    "the commit of the whole batch the transaction arrived in."
-)
-KNOWN_GAPS: dict[str, str] = {
-    "canonical-json/a-lone-surrogate-key-next-to-a-character-above-u-ffff-is-rejected": (
-        _SURROGATE_KEY_GAP
-    ),
-    "canonical-json/parsing-a-lone-surrogate-key-next-to-a-character-above-u-ffff-fails": (
-        _SURROGATE_KEY_GAP
-    ),
-    "transactions/a-lone-surrogate-in-a-payload-key-is-rejected": _SURROGATE_KEY_GAP,
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def slug(text: str) -> str:

@@ -22,7 +22,9 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def _utf16_key(key: str) -> bytes:
-    return key.encode("utf-16-be")
+    # An unpaired surrogate must not stop the sort: the UTF-8 encoding at the
+    # end rejects it with a ValidationError.
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def _encode(value: Any, out: list[str], path: str) -> None:
