@@ -197,3 +197,18 @@ def test_restart_resumes_chain(node: Node) -> None:
         assert reopened.store.height() == 2
     finally:
         reopened.close()
+
+
+def test_malformed_payload_rejected_not_fatal(node: Node) -> None:
+    # A list where the region code belongs makes the set lookup raise TypeError.
+    bad = node.sign(
+        "city-bdb", "consortium.admit", {"department": {"id": "abcd", "region": ["x"]}}
+    )
+    good = node.sign(
+        "city-health",
+        "catalog.register",
+        {"title": "x", "level": 1, "sharing": "unconditional"},
+    )
+    receipts = node.submit([bad, good])
+    assert (receipts[0].status, receipts[0].reason) == ("rejected", "bad-payload")
+    assert receipts[1].applied

@@ -259,7 +259,7 @@ class BatchApplier:
                     assert errors[i] is not None
                     raise errors[i]  # type: ignore[misc]
                 _authenticate(ctx, checked[i], height)
-                get_handler(tx.type)(ctx)
+                _run_handler(ctx)
                 ctx.state.merge_into(block)
                 outcome.subjects = ctx.subjects
             except ValidationError as exc:
@@ -272,6 +272,30 @@ class BatchApplier:
                     _consume_nonce(block, ctx.tx)
             outcomes.append(outcome)
         return BatchResult(outcomes, block.writes())
+
+
+def _run_handler(ctx: TxContext) -> None:
+    """Run the transaction's handler; a payload it cannot handle is rejected.
+
+    A handler that fails on an unexpected payload shape (a string where a
+    number belongs) fails the same way on every node and on replay, so turning
+    the failure into a rejection keeps state deterministic, and one bad
+    transaction never stops the rest of its block.
+    """
+    try:
+        get_handler(ctx.tx.type)(ctx)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        logger.warning(
+            "handler of %s failed on transaction %s: %s",
+            ctx.tx.type,
+            ctx.tx.id,
+            type(exc).__name__,
+        )
+        raise ValidationError(
+            f"payload of {ctx.tx.type} is malformed ({type(exc).__name__}); check "
+            "each field's type against docs/formats.md",
+            reason="bad-payload",
+        ) from exc
 
 
 #: Rejections that do not consume the nonce, because the department's signature
