@@ -214,3 +214,24 @@ def test_no_home_explained(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--home" in result.stderr
+
+
+def test_compare_reports_fork() -> None:
+    vectors = Path(__file__).parent.parent / "vectors" / "forks"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govchain",
+            "compare",
+            str(vectors / "node_a_blocks.jsonl"),
+            str(vectors / "node_b_blocks.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "fork at height 3" in result.stdout
+    assert "common ancestor: height 2" in result.stdout

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from govchain.cli import _catalog, _consortium, _evidence, _share
+from govchain.cli import _catalog, _consortium, _evidence, _ledger, _share
 from govchain.cli._context import (
     CliState,
     console,
@@ -33,6 +33,7 @@ app.add_typer(_share.app, name="share")
 app.add_typer(_evidence.app, name="evidence")
 app.command("audit")(_evidence.audit)
 app.command("checkpoint")(_evidence.checkpoint)
+app.command("compare")(_ledger.compare)
 
 
 @app.callback()
@@ -195,12 +196,19 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="TLS certificate chain (PEM); serve HTTPS with --tls-key."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="Private key of --tls-cert (PEM).")
+    ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs) as the node's one writer."""
     from govchain.api.server import run_server
 
     state: CliState = ctx.obj
-    run_server(state.home(), host=host, port=port)
+    run_server(state.home(), host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
 
 
 @app.command()

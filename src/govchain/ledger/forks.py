@@ -50,6 +50,7 @@ __all__ = [
     "compare_chains",
     "compare_ledgers",
     "format_fork_report",
+    "ledger_chain",
     "read_header_export",
 ]
 
@@ -502,20 +503,21 @@ def compare_ledgers(
     column of each stored block as the stated hash, and the verified parts
     are compared with `compare_chains`.
     """
-    return compare_chains(_store_chain(store_a), _store_chain(store_b))
+    return compare_chains(ledger_chain(store_a), ledger_chain(store_b))
 
 
-def _store_chain(store: LedgerStore | Path) -> ChainReport:
+def ledger_chain(store: LedgerStore | Path) -> ChainReport:
+    """Check the block headers of a ledger store as `check_chain` checks an export."""
     if isinstance(store, LedgerStore):
-        return _read_store_chain(store)
+        return _readledger_chain(store)
     opened = LedgerStore(store, readonly=True)
     try:
-        return _read_store_chain(opened)
+        return _readledger_chain(opened)
     finally:
         opened.close()
 
 
-def _read_store_chain(store: LedgerStore) -> ChainReport:
+def _readledger_chain(store: LedgerStore) -> ChainReport:
     source = str(store.path)
     headers: list[ExportedHeader] = []
     for height, stored_hash, header_bytes, _results in store.block_rows():
