@@ -1,7 +1,7 @@
 """Command-line interface; `main` turns govchain errors into messages and exit codes.
 
 Exit codes: 0 success, 1 a verification failed, 2 an error in the input or the
-set-up (the message says which file, field or option and what to do).
+set-up (the message names the file, field or option and what to do).
 """
 
 from __future__ import annotations

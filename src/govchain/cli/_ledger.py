@@ -20,8 +20,7 @@ from govchain.ledger.forks import (
 
 
 def _chain(path: Path) -> ChainReport | Path:
-    """A `.jsonl` header export is read as such; anything else is a node home or
-    its ledger file."""
+    """Read a `.jsonl` header export, or return the ledger file of a node home."""
     if path.suffix == ".jsonl":
         return check_chain(read_header_export(path), str(path))
     return path / "ledger.sqlite" if path.is_dir() else path

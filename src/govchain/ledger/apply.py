@@ -38,7 +38,7 @@ NONCE_NS = "nonce"
 
 @dataclass
 class TxOutcome:
-    """What happened to one transaction of a batch."""
+    """The outcome of one transaction in a batch."""
 
     id: TxId
     data: bytes
@@ -278,9 +278,9 @@ def _run_handler(ctx: TxContext) -> None:
     """Run the transaction's handler; a payload it cannot handle is rejected.
 
     A handler that fails on an unexpected payload shape (a string where a
-    number belongs) fails the same way on every node and on replay, so turning
-    the failure into a rejection keeps state deterministic, and one bad
-    transaction never stops the rest of its block.
+    number belongs) fails the same way on every node and on replay. Turning the
+    failure into a rejection therefore keeps state deterministic, and one bad
+    transaction does not stop the rest of its block.
     """
     try:
         get_handler(ctx.tx.type)(ctx)

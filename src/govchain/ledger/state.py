@@ -1,8 +1,8 @@
 """The deterministic state machine: handlers, overlays and the write set.
 
 State is a set of JSON values keyed by namespace and key (`dept/city-health`,
-`resource/R-...`). It is a pure function of the ordered transactions: a handler
-sees only the transaction, the block height and time and the state so far, and
+`resource/R-...`). It is a pure function of the ordered transactions because a handler
+reads only the transaction, the block height and time and the state so far, and
 may raise `ValidationError` to reject the transaction. A rejected transaction
 stays in the log with its reason and changes nothing.
 
@@ -139,7 +139,7 @@ class Overlay:
 
 @dataclass
 class TxContext:
-    """What a handler may read: the transaction, its block and the state."""
+    """The transaction, its block and the state, as a handler reads them."""
 
     tx: Transaction
     height: int

@@ -2,8 +2,8 @@
 checkpoints and the current state.
 
 The database runs in WAL mode with `synchronous=FULL`, so a block's SQLite
-transaction is on disk (the WAL fsynced) when `commit()` returns, and only then
-is any caller told the block committed. A crash at any point leaves either the
+transaction is on disk (the WAL fsynced) when `commit()` returns. Only then
+does any caller receive a receipt for it. A crash at any point leaves either the
 whole block or none of it.
 """
 

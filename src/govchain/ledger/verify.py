@@ -96,9 +96,10 @@ def verify_ledger(
             height=report.blocks,
         )
     except (TypeError, ValueError, KeyError) as exc:
-        # Rows edited outside govchain can hold any type; report, never crash.
+        # Rows edited outside govchain can contain any type: report them as a problem.
         report.problem = IntegrityError(
-            f"block {report.blocks} holds malformed data: {exc!r}", height=report.blocks
+            f"block {report.blocks} contains malformed data: {exc!r}",
+            height=report.blocks,
         )
     finally:
         applier.close()
@@ -132,7 +133,7 @@ def _walk(
         header = _parse_header(header_bytes, height)
         if header.height != height:
             raise IntegrityError(
-                f"block stored at height {height} says it is block {header.height}",
+                f"block stored at height {height} has height {header.height} in its header",
                 height=height,
             )
         if header.hash != stored_hash:
@@ -162,7 +163,7 @@ def _walk(
         txs = store.txs_in_block(height)
         if len(txs) != header.tx_count:
             raise IntegrityError(
-                f"block {height} holds {len(txs)} transactions, its header says "
+                f"block {height} contains {len(txs)} transactions but its header counts "
                 f"{header.tx_count}",
                 height=height,
             )
@@ -324,7 +325,7 @@ def _check_nodes(store: LedgerStore, leaves: list[bytes]) -> None:
         ).fetchall()
         if len(rows) != len(below):
             raise IntegrityError(
-                f"Merkle log level {level} holds {len(rows)} nodes, wanted {len(below)}"
+                f"Merkle log level {level} has {len(rows)} nodes, expected {len(below)}"
             )
         for position, ((idx, stored), expected) in enumerate(
             zip(rows, below, strict=True)

@@ -1,9 +1,9 @@
 """A running node: submits transactions, commits blocks, signs checkpoints.
 
 One process per node home writes (`node.lock` enforces it). Submitting puts
-transactions into the orderer; the committer takes batches out, applies them,
-writes the block, Merkle nodes, state and checkpoint in one SQLite transaction
-(fsynced), and only then completes the submitters' receipts.
+transactions into the orderer. The committer takes batches out, applies them
+and writes the block, Merkle nodes, state and checkpoint in one SQLite
+transaction (fsynced). Only then does it complete the submitters' receipts.
 """
 
 from __future__ import annotations
