@@ -53,10 +53,7 @@ def run_server(
     _log_at_info()
     node = Node(home)
     try:
-        for issued in ensure_tokens(home):
-            logger.info(
-                "API token of department %s written to %s", issued.dept, issued.path
-            )
+        ensure_tokens(home)
         server, sock = _prepare(node, host, port, tls_cert, tls_key)
         url = api_url(host, sock.getsockname()[1], tls=tls_cert is not None)
         node.start()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from govchain.catalog import service
 from govchain.cli._context import CliState, console, print_json, print_table
+from govchain.cli._remote import ApiClient
 from govchain.datasets import Dataset, DatasetStore
 from govchain.tabular import read_table
 
@@ -45,24 +46,26 @@ def register(
     for spec in field or []:
         name, _, kind = spec.partition(":")
         fields.append({"name": name, "type": kind or "string", "description": ""})
+    catalog_fields: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "fields": fields,
+        "level": level,
+        "sharing": sharing,
+        "category": category,
+        "standard": standard,
+        "update_frequency": update_frequency,
+        "tags": tag or [],
+    }
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        resource_id = service.register_resource(
-            node,
-            as_dept,
-            title=title,
-            description=description,
-            fields=fields,
-            level=level,
-            sharing=sharing,
-            category=category,
-            standard=standard,
-            update_frequency=update_frequency,
-            tags=tag or [],
-        )
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        resource_id = node.register_resource(as_dept, **catalog_fields)
+    else:
+        try:
+            resource_id = service.register_resource(node, as_dept, **catalog_fields)
+        finally:
+            node.close()
     console.print(f"registered {resource_id}")
 
 
@@ -125,19 +128,28 @@ def publish(
     )
     raw_hash = hashlib.sha256(file.read_bytes()).hexdigest()
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        version = service.publish_version(
-            node,
-            DatasetStore(node.home.path / "objects"),
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        version = node.publish_version(
             as_dept,
             resource,
             dataset,
             raw_hash=raw_hash,
             transformation=f"import {file.name}",
         )
-    finally:
-        node.close()
+    else:
+        try:
+            version = service.publish_version(
+                node,
+                DatasetStore(node.home.path / "objects"),
+                as_dept,
+                resource,
+                dataset,
+                raw_hash=raw_hash,
+                transformation=f"import {file.name}",
+            )
+        finally:
+            node.close()
     console.print(
         f"published {version}: {len(dataset.rows)} rows, content hash {dataset.content_hash}"
     )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from govchain.cli._context import CliState, console, print_table
+from govchain.cli._remote import ApiClient
 from govchain.crypto.keys import PublicKey
 from govchain.errors import PolicyError
 
@@ -18,16 +19,28 @@ app = typer.Typer(
 
 def _operator_act(ctx: typer.Context, tx_type: str, payload: dict[str, Any]) -> None:
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        config = node.store.get("consortium", "config")
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        store = state.read_store()
+        try:
+            config = store.get("consortium", "config")
+        finally:
+            store.close()
         assert config is not None
-        receipt = node.act(config["consortium"]["operator"], tx_type, payload)
-    finally:
-        node.close()
-    if not receipt.applied:
-        raise PolicyError(receipt.message, reason=receipt.reason)
-    console.print(f"{tx_type} committed in block {receipt.height} (tx {receipt.tx_id})")
+        operator = config["consortium"]["operator"]
+        done = node.operator_act(operator, tx_type, payload)
+        height, tx_id = done["height"], done["tx_id"]
+    else:
+        try:
+            config = node.store.get("consortium", "config")
+            assert config is not None
+            receipt = node.act(config["consortium"]["operator"], tx_type, payload)
+        finally:
+            node.close()
+        if not receipt.applied:
+            raise PolicyError(receipt.message, reason=receipt.reason)
+        height, tx_id = receipt.height, receipt.tx_id
+    console.print(f"{tx_type} committed in block {height} (tx {tx_id})")
 
 
 @app.command("list")

@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from govchain.cli._remote import ApiClient, server_client
 from govchain.errors import ConfigError
 from govchain.ledger.store import LedgerStore
-from govchain.node import HOME_ENV, PASSPHRASE_ENV, Node, NodeHome
+from govchain.node import HOME_ENV, PASSPHRASE_ENV, Node, NodeHome, NodeLockedError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,6 +35,21 @@ class CliState:
 
     def open_node(self) -> Node:
         return Node(self.home())
+
+    def node_or_api(self) -> Node | ApiClient:
+        """Open the node, or a client of the `govchain serve` that holds it."""
+        home = self.home(need_keys=False)
+        client = server_client(home) if home.exists() else None
+        if client is not None:
+            return client
+        try:
+            return self.open_node()
+        except NodeLockedError:
+            # A server may have taken the home since the check above.
+            client = server_client(home)
+            if client is None:
+                raise
+            return client
 
     def read_store(self) -> LedgerStore:
         """Open the ledger read-only; works while a server writes to it."""

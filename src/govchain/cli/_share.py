@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from govchain.cli._context import CliState, console, print_json, print_table
+from govchain.cli._remote import ApiClient
 from govchain.datasets import DatasetStore
 from govchain.sharing import service
 
@@ -35,19 +36,25 @@ def request(
     ] = 90,
 ) -> None:
     """Request access to a resource as a consuming department."""
+    names = [f.strip() for f in fields.split(",") if f.strip()]
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        record = service.request_access(
-            node,
-            as_dept,
-            resource,
-            fields=[f.strip() for f in fields.split(",") if f.strip()],
-            purpose=purpose,
-            term_days=term_days,
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        record = node.request_access(
+            as_dept, resource, fields=names, purpose=purpose, term_days=term_days
         )
-    finally:
-        node.close()
+    else:
+        try:
+            record = service.request_access(
+                node,
+                as_dept,
+                resource,
+                fields=names,
+                purpose=purpose,
+                term_days=term_days,
+            )
+        finally:
+            node.close()
     console.print(f"request {record['id']}: {record['status']} (rule {record['rule']})")
     for step in record["steps"]:
         console.print(
@@ -61,11 +68,14 @@ def request(
 def approve(ctx: typer.Context, as_dept: AsDept, request_id: str) -> None:
     """Approve the current step of a request."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        record = service.approve(node, as_dept, request_id)
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        record = node.approve(as_dept, request_id)
+    else:
+        try:
+            record = service.approve(node, as_dept, request_id)
+        finally:
+            node.close()
     console.print(
         f"request {request_id}: {record['status']}"
         + (f", grant {record['grant']}" if record.get("grant") else "")
@@ -83,11 +93,14 @@ def reject(
 ) -> None:
     """Reject a request; the reason is recorded and shown to the consumer."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        service.reject(node, as_dept, request_id, reason)
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        node.reject(as_dept, request_id, reason)
+    else:
+        try:
+            service.reject(node, as_dept, request_id, reason)
+        finally:
+            node.close()
     console.print(f"request {request_id}: rejected")
 
 
@@ -100,11 +113,14 @@ def revoke(
 ) -> None:
     """Revoke a grant (owner or operator)."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        service.revoke(node, as_dept, grant_id, reason)
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        node.revoke(as_dept, grant_id, reason)
+    else:
+        try:
+            service.revoke(node, as_dept, grant_id, reason)
+        finally:
+            node.close()
     console.print(f"grant {grant_id}: revoked")
 
 
@@ -120,23 +136,30 @@ def deliver(
 ) -> None:
     """Deliver a resource under a grant; the consumer checks and records the receipt."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        delivery = service.deliver(
-            node,
-            DatasetStore(node.home.path / "objects"),
-            consumer,
-            grant_id=grant,
-            resource_id=resource,
-        )
-        out.write_text(json.dumps(delivery.package, ensure_ascii=False), "utf-8")
-        if consumer in node.dept_keys:
-            service.receive(node, delivery.package)
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        # The API delivers on the consumer's request, so this needs the
+        # consumer's token: it works for consumers hosted on this node.
+        package = node.deliver(consumer, grant_id=grant, resource_id=resource)
+        out.write_text(json.dumps(package, ensure_ascii=False), "utf-8")
+        node.receive(package)
+    else:
+        try:
+            package = service.deliver(
+                node,
+                DatasetStore(node.home.path / "objects"),
+                consumer,
+                grant_id=grant,
+                resource_id=resource,
+            ).package
+            out.write_text(json.dumps(package, ensure_ascii=False), "utf-8")
+            if consumer in node.dept_keys:
+                service.receive(node, package)
+        finally:
+            node.close()
     console.print(
-        f"delivered {len(delivery.package['rows'])} rows of {resource} to {consumer}: {out} "
-        f"(content hash {delivery.package['content_hash']})"
+        f"delivered {len(package['rows'])} rows of {resource} to {consumer}: {out} "
+        f"(content hash {package['content_hash']})"
     )
 
 

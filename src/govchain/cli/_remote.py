@@ -1,0 +1,279 @@
+"""Forwarding of CLI write commands to the `govchain serve` that holds the home.
+
+A running server is the node home's one writer, so a write command cannot
+open the node. When the home's lock is held and `HOME/api.json` names the
+server, the command sends its request to the API instead, with the acting
+department's token from `HOME/tokens/<dept>.token`, and prints what it would
+have printed locally. The methods of `ApiClient` mirror the service functions
+the commands call, and return the same records.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import ssl
+import urllib.parse
+from typing import Any
+
+from govchain.api.announce import api_file
+from govchain.api.auth import read_token
+from govchain.datasets import Dataset
+from govchain.errors import (
+    ConfigError,
+    GovchainError,
+    IntegrityError,
+    PolicyError,
+    ValidationError,
+    VerificationError,
+)
+from govchain.node import NodeHome
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to wait for a response: a write waits for its block to commit.
+TIMEOUT_S = 60.0
+
+
+def server_client(home: NodeHome) -> ApiClient | None:
+    """Return a client of the server holding `home`, or None when no process does.
+
+    Returns None as well when another process holds the home but announces no
+    API (a plain CLI command still running); opening the node then fails with
+    its own message.
+    """
+    if not _locked_by_another_process(home):
+        return None
+    if not api_file(home).is_file():
+        return None
+    return ApiClient.for_home(home)
+
+
+def _locked_by_another_process(home: NodeHome) -> bool:
+    try:
+        fd = os.open(home.lock_path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+class ApiClient:
+    """Sends write commands to a node's API as the departments hosted there."""
+
+    def __init__(
+        self, home: NodeHome, url: str, *, verify: ssl.SSLContext | bool = True
+    ) -> None:
+        self.home = home
+        self.url = url.rstrip("/")
+        self._verify = verify
+
+    @classmethod
+    def for_home(cls, home: NodeHome) -> ApiClient:
+        """Read `HOME/api.json`; raise `ConfigError` when it is missing or malformed."""
+        path = api_file(home)
+        try:
+            record = json.loads(path.read_text("utf-8"))
+            url = str(record["url"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"the node home is held by another process, and its API file {path} "
+                f"is unusable ({exc}); stop that process or restart `govchain serve`",
+                path=str(path),
+            ) from exc
+        verify: ssl.SSLContext | bool = True
+        if record.get("tls_cert"):
+            # The server's own certificate is trusted as well as the system's
+            # authorities, so a self-signed certificate works for local use.
+            verify = ssl.create_default_context()
+            verify.load_verify_locations(cafile=str(record["tls_cert"]))
+        logger.info("node home %s is held by the server at %s", home.path, url)
+        return cls(home, url, verify=verify)
+
+    # -- transport -------------------------------------------------------------
+
+    def call(
+        self,
+        dept: str,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request as `dept` and return the JSON response.
+
+        Raises the govchain error that the status and reason stand for, with the
+        server's message, so the CLI reports it as it would a local failure.
+        """
+        import httpx  # imported here: most commands never forward
+
+        token = read_token(self.home, dept)
+        try:
+            response = httpx.request(
+                method,
+                self.url + path,
+                json=body,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=TIMEOUT_S,
+                verify=self._verify,
+            )
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"the server at {self.url} holds the node home but cannot be reached: "
+                f"{exc}; check that `govchain serve` is still running"
+            ) from exc
+        logger.info("%s %s as %s: %d", method, path, dept, response.status_code)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise GovchainError(
+                f"the server at {self.url} answered {method} {path} with status "
+                f"{response.status_code} and no JSON body"
+            ) from exc
+        if response.is_error:
+            raise _error_from(response.status_code, data, dept)
+        result: dict[str, Any] = data
+        return result
+
+    # -- commands ---------------------------------------------------------------
+
+    def register_resource(self, owner: str, **fields: Any) -> str:
+        result = self.call(owner, "POST", "/v1/catalog/resources", body=fields)
+        return str(result["id"])
+
+    def publish_version(
+        self,
+        owner: str,
+        resource_id: str,
+        dataset: Dataset,
+        *,
+        raw_hash: str | None,
+        transformation: str,
+    ) -> str:
+        body = {
+            "fields": dataset.fields,
+            "rows": dataset.rows,
+            "raw_hash": raw_hash,
+            "transformation": transformation,
+        }
+        path = f"/v1/catalog/resources/{_quote(resource_id)}/versions"
+        return str(self.call(owner, "POST", path, body=body)["version"])
+
+    def request_access(
+        self,
+        consumer: str,
+        resource_id: str,
+        *,
+        fields: list[str],
+        purpose: str,
+        term_days: int,
+    ) -> dict[str, Any]:
+        body = {
+            "resource": resource_id,
+            "fields": fields,
+            "purpose": purpose,
+            "term_days": term_days,
+        }
+        record: dict[str, Any] = self.call(consumer, "POST", "/v1/requests", body=body)[
+            "request"
+        ]
+        return record
+
+    def approve(self, approver: str, request_id: str) -> dict[str, Any]:
+        path = f"/v1/requests/{_quote(request_id)}/approve"
+        record: dict[str, Any] = self.call(approver, "POST", path)["request"]
+        return record
+
+    def reject(self, approver: str, request_id: str, reason: str) -> dict[str, Any]:
+        path = f"/v1/requests/{_quote(request_id)}/reject"
+        body = {"reason": reason}
+        record: dict[str, Any] = self.call(approver, "POST", path, body=body)["request"]
+        return record
+
+    def revoke(self, dept: str, grant_id: str, reason: str) -> dict[str, Any]:
+        path = f"/v1/grants/{_quote(grant_id)}/revoke"
+        body = {"reason": reason}
+        record: dict[str, Any] = self.call(dept, "POST", path, body=body)["grant"]
+        return record
+
+    def deliver(
+        self, consumer: str, *, grant_id: str | None, resource_id: str
+    ) -> dict[str, Any]:
+        """Ask for a delivery with the consumer's token; return the signed package."""
+        if grant_id is None:
+            path = f"/v1/catalog/resources/{_quote(resource_id)}/delivery"
+            return self.call(consumer, "POST", path)
+        path = f"/v1/grants/{_quote(grant_id)}/delivery"
+        return self.call(consumer, "POST", path, params={"resource": resource_id})
+
+    def receive(self, package: dict[str, Any]) -> dict[str, Any]:
+        """Record the receipt of a package as its consumer."""
+        path = f"/v1/deliveries/{_quote(str(package['delivery']))}/receipt"
+        return self.call(str(package["consumer"]), "POST", path, body=package)
+
+    def operator_act(
+        self, operator: str, tx_type: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Submit a membership change as the operator; return the receipt."""
+        method_path, body = _membership_request(tx_type, payload)
+        receipt: dict[str, Any] = self.call(operator, "POST", method_path, body=body)[
+            "receipt"
+        ]
+        return receipt
+
+
+def _membership_request(
+    tx_type: str, payload: dict[str, Any]
+) -> tuple[str, dict[str, Any] | None]:
+    """Return the API path and body of a `consortium.*` transaction payload."""
+    if tx_type == "consortium.admit":
+        return "/v1/consortium/departments", {
+            **payload["department"],
+            "public_key": payload["public_key"],
+        }
+    base = f"/v1/consortium/departments/{_quote(str(payload['department']))}"
+    if tx_type == "consortium.suspend":
+        return f"{base}/suspend", {"reason": payload["reason"]}
+    if tx_type == "consortium.reinstate":
+        return f"{base}/reinstate", None
+    if tx_type == "consortium.rotate_key":
+        return f"{base}/rotate-key", {"public_key": payload["public_key"]}
+    raise ValueError(f"no API route submits {tx_type!r}")
+
+
+def _quote(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _error_from(status: int, data: Any, dept: str) -> GovchainError:
+    """Rebuild the error a failed API call stands for."""
+    body = data if isinstance(data, dict) else {}
+    message = str(body.get("error", f"the server answered with status {status}"))
+    reason = str(body.get("reason", "error"))
+    if status == 401:
+        return ConfigError(
+            f"the server refused the API token of {dept!r}: {message}",
+            path=None,
+        )
+    if status == 403:
+        return PolicyError(message, reason=reason)
+    if status in (404, 422):
+        if reason == "verification-failed":
+            return VerificationError(message)
+        return ValidationError(message, reason=reason)
+    if status == 400:
+        return ConfigError(message)
+    if status == 409:
+        return IntegrityError(message)
+    return GovchainError(f"the server failed ({status}): {message}")
