@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
 import pytest
-from api_support import OWNER, Api
+from api_support import OWNER, Api, serve_in_thread
 
 from govchain._types import TxId
+from govchain.api import create_app
 from govchain.api._errors import TransactionRejected, Unauthenticated, status_for
 from govchain.errors import (
     ConfigError,
@@ -15,7 +19,7 @@ from govchain.errors import (
     ValidationError,
     VerificationError,
 )
-from govchain.node import Receipt
+from govchain.node import Node, Receipt
 
 
 def _receipt(reason: str) -> Receipt:
@@ -110,3 +114,43 @@ def test_docs_page_served(api: Api) -> None:
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
     assert "/openapi.json" in response.text
+
+
+@pytest.fixture
+def small_api(node: Node) -> Iterator[str]:
+    node.start()
+    url, stop = serve_in_thread(create_app(node, max_body_bytes=1000))
+    try:
+        yield url
+    finally:
+        stop()
+        node.stop()
+
+
+def test_body_limit_declared_length(small_api: str) -> None:
+    body = {"note": "x" * 2000}
+    response = httpx.post(small_api + "/v1/checkpoints", json=body)
+    assert response.status_code == 413
+    assert response.json()["reason"] == "too-large"
+
+
+def test_body_limit_chunked(small_api: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"note": "'
+        for _ in range(10):
+            yield b"x" * 200
+        yield b'"}'
+
+    response = httpx.post(
+        small_api + "/v1/checkpoints",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["reason"] == "too-large"
+
+
+def test_body_limit_small_body_passes(small_api: str) -> None:
+    response = httpx.post(small_api + "/v1/checkpoints", json={"note": "x"})
+    assert response.status_code == 422
+    assert response.json()["reason"] == "verification-failed"

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 import govchain
 from govchain.api import _catalog, _consortium, _ledger, _sharing
+from govchain.api._body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from govchain.api._context import ApiContext
 from govchain.api._errors import install_error_handlers
 from govchain.node import Node
@@ -32,13 +33,19 @@ rejected transaction also carries its `receipt`, because it is on the ledger.
 """
 
 
-def create_app(node: Node, *, clock: Callable[[], int] | None = None) -> FastAPI:
+def create_app(
+    node: Node,
+    *,
+    clock: Callable[[], int] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
     """Build the API of `node`, which must be started (its committer running).
 
     `clock` returns the unix milliseconds at which grant status and overdue
     deadlines are judged. It defaults to the system clock, which the orderer
-    also reads unless it was given a simulated one. The application does not
-    own the node: the caller that opened it closes it after the server stops.
+    also reads unless it was given a simulated one. Request bodies larger than
+    `max_body_bytes` get 413. The application does not own the node: the
+    caller that opened it closes it after the server stops.
     """
     app = FastAPI(
         title="govchain",
@@ -48,6 +55,7 @@ def create_app(node: Node, *, clock: Callable[[], int] | None = None) -> FastAPI
     )
     app.state.govchain = ApiContext.for_node(node, clock=clock)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.include_router(_ledger.router)
     app.include_router(_consortium.router)
     app.include_router(_catalog.router)

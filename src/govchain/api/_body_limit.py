@@ -1,0 +1,99 @@
+"""A cap on request body size, so one request cannot exhaust the server's memory.
+
+uvicorn reads bodies of any size. This ASGI middleware returns 413 when the
+declared `Content-Length` exceeds the cap. It stops reading a body sent
+without one (chunked) as soon as the body passes the cap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+#: Default cap: 100 MiB. NOTE: this is a guess that leaves room for a version
+#: of about a million short rows. Parsing JSON takes several times the body
+#: size in memory, so raise it only with memory to match.
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Middleware that returns 413 for request bodies larger than `max_bytes`."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        received = 0
+        too_large = False
+        answered = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def replacing_send(message: Message) -> None:
+            # FastAPI turns an error while reading the body into its own 400
+            # response, so that response is replaced by the 413 here.
+            nonlocal answered
+            if not too_large:
+                await send(message)
+            elif not answered and message["type"] == "http.response.start":
+                answered = True
+                await self._refuse(scope, send)
+
+        try:
+            await self.app(scope, limited_receive, replacing_send)
+        except _BodyTooLarge:
+            if not answered:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        client = scope.get("client")
+        logger.warning(
+            "%s %s from %s rejected: body over %d bytes",
+            scope.get("method"),
+            scope.get("path"),
+            client[0] if client else "unknown",
+            self.max_bytes,
+        )
+        body = json.dumps(
+            {
+                "error": f"request body is larger than the limit of {self.max_bytes} "
+                "bytes; for a large version, stop the server and publish it with "
+                "the CLI on the node home",
+                "reason": "too-large",
+            }
+        ).encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode("ascii")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
