@@ -48,7 +48,23 @@ def server_client(home: NodeHome) -> ApiClient | None:
         return None
     if not api_file(home).is_file():
         return None
-    return ApiClient.for_home(home)
+    client = ApiClient.for_home(home)
+    if not _process_alive(client.pid):
+        # Left behind by a server that crashed; the lock is someone else's.
+        return None
+    return client
+
+
+def _process_alive(pid: int | None) -> bool:
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _locked_by_another_process(home: NodeHome) -> bool:
@@ -71,10 +87,16 @@ class ApiClient:
     """Sends write commands to a node's API as the departments hosted there."""
 
     def __init__(
-        self, home: NodeHome, url: str, *, verify: ssl.SSLContext | bool = True
+        self,
+        home: NodeHome,
+        url: str,
+        *,
+        verify: ssl.SSLContext | bool = True,
+        pid: int | None = None,
     ) -> None:
         self.home = home
         self.url = url.rstrip("/")
+        self.pid = pid
         self._verify = verify
 
     @classmethod
@@ -96,8 +118,9 @@ class ApiClient:
             # authorities, so a self-signed certificate works for local use.
             verify = ssl.create_default_context()
             verify.load_verify_locations(cafile=str(record["tls_cert"]))
+        pid = record.get("pid")
         logger.info("node home %s is held by the server at %s", home.path, url)
-        return cls(home, url, verify=verify)
+        return cls(home, url, verify=verify, pid=pid if isinstance(pid, int) else None)
 
     # -- transport -------------------------------------------------------------
 
