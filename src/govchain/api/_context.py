@@ -1,4 +1,4 @@
-"""What the route handlers share: the node, read-only ledger views, the caller.
+"""State and dependencies of the route handlers: node, ledger views, caller.
 
 Handlers get these through FastAPI dependencies:
 
@@ -77,7 +77,7 @@ class ApiContext:
 
 
 class RefusalLog:
-    """Logs refused requests at WARNING, once a minute per client host and cause.
+    """A log of rejected requests: WARNING once a minute per client host and cause.
 
     Repeats within the minute are counted, and the count goes out with the
     next line for that host and cause. So a client that keeps guessing tokens
