@@ -64,6 +64,7 @@ BUILD_BLOCK = 20_000
 SIGN_CHUNK = 5_000
 PROOF_SAMPLES = 1_000
 RAW_VERIFY_SAMPLES = 20_000
+RAW_ROUNDS = 3
 #: Departments of the demo consortium that sign the benchmark transactions.
 DEPARTMENTS = ("city-health", "city-cdc", "city-market", "tianhe-health")
 PROOF_SEED = 20260302
@@ -141,7 +142,8 @@ def raw_verify_rates(samples: int, threads: int) -> tuple[float, float]:
     """Return PyNaCl verifications per second on 1 thread and on `threads`.
 
     The messages are the signing bytes of benchmark transactions, so they have
-    the size that the ledger verifies.
+    the size that the ledger verifies. Each rate is the best of `RAW_ROUNDS`
+    rounds, because a ceiling should not count time lost to other processes.
     """
     key = SigningKey.generate()
     verify_key = nacl.signing.VerifyKey(key.public_key.raw)
@@ -160,16 +162,18 @@ def raw_verify_rates(samples: int, threads: int) -> tuple[float, float]:
         for message, signature in chunk:
             verify_key.verify(message, signature)
 
-    start = time.perf_counter()
-    check(pairs)
-    single = samples / (time.perf_counter() - start)
-
     size = -(-samples // threads)
     chunks = [pairs[i : i + size] for i in range(0, samples, size)]
+    single = parallel = 0.0
     with ThreadPoolExecutor(threads) as pool:
-        start = time.perf_counter()
-        list(pool.map(check, chunks))
-        parallel = samples / (time.perf_counter() - start)
+        for _ in range(RAW_ROUNDS):
+            start = time.perf_counter()
+            check(pairs)
+            single = max(single, samples / (time.perf_counter() - start))
+
+            start = time.perf_counter()
+            list(pool.map(check, chunks))
+            parallel = max(parallel, samples / (time.perf_counter() - start))
     return single, parallel
 
 
@@ -513,8 +517,8 @@ def append_record(path: Path, record: str) -> None:
 
 RECORD_HEADER = """# Benchmark records
 
-Runs of `bench/ledger.py`, oldest first. bench/README.md describes what each
-figure measures and how to run it.
+Runs of `bench/ledger.py`, oldest first. bench/README.md describes how each
+figure is measured and what its baseline is.
 """
 
 
