@@ -68,6 +68,8 @@ RAW_ROUNDS = 3
 #: Departments of the demo consortium that sign the benchmark transactions.
 DEPARTMENTS = ("city-health", "city-cdc", "city-market", "tianhe-health")
 PROOF_SEED = 20260302
+#: The value `PRAGMA synchronous` returns for FULL.
+SQLITE_SYNCHRONOUS_FULL = 2
 
 COMMIT_TARGET = 10_000.0
 COMMIT_AIM = 20_000.0
@@ -255,6 +257,13 @@ def commit_rate(node: Node, datas: list[bytes]) -> float:
     """Submit `datas` through the node and return committed transactions per
     second. The calling thread commits blocks of the orderer's batch size.
     """
+    synchronous = node.store.db.execute("PRAGMA synchronous").fetchone()[0]
+    if synchronous != SQLITE_SYNCHRONOUS_FULL:
+        raise RuntimeError(
+            f"the ledger runs with PRAGMA synchronous={synchronous}, not FULL "
+            f"({SQLITE_SYNCHRONOUS_FULL}), so its blocks are not durable and the "
+            "commit figure would not count"
+        )
     start = time.perf_counter()
     waiters = node.submit_bytes(datas)
     while node.commit_next(timeout=0):
