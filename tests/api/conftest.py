@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from api_support import Api, serve_in_thread
+from tests.api.api_support import Api, serve_in_thread
 
 from govchain.api import create_app
 from govchain.api.auth import create_token

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from api_support import OWNER, Api
+from tests.api.api_support import OWNER, Api
 from typer.testing import CliRunner
 
 from govchain.api.auth import (

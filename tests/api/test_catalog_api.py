@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_support import CONSUMER, FIELDS, OWNER, ROWS, Api
+from tests.api.api_support import CONSUMER, FIELDS, OWNER, ROWS, Api
 
 from govchain.datasets import Dataset
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from api_support import OWNER, Api, serve_in_thread
+from tests.api.api_support import OWNER, Api, serve_in_thread
 
 from govchain._types import TxId
 from govchain.api import create_app

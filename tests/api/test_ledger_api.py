@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 import httpx
-from api_support import CONSUMER, OPERATOR, OWNER, Api
+from tests.api.api_support import CONSUMER, OPERATOR, OWNER, Api
 
 from govchain.crypto.keys import SigningKey
 from govchain.evidence.keys import historical_keys

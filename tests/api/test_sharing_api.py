@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_support import CONSUMER, OPERATOR, OTHER, OWNER, Api
+from tests.api.api_support import CONSUMER, OPERATOR, OTHER, OWNER, Api
 
 from govchain.datasets import rows_root
 from govchain.demo.scenarios import DemoClock

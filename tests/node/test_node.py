@@ -212,3 +212,22 @@ def test_malformed_payload_rejected_not_fatal(node: Node) -> None:
     receipts = node.submit([bad, good])
     assert (receipts[0].status, receipts[0].reason) == ("rejected", "bad-payload")
     assert receipts[1].applied
+
+
+def test_hosted_key_rotation(node: Node) -> None:
+    old_kid = node.dept_keys["city-health"].kid
+    node.rotate_hosted_key("city-health")
+    assert node.dept_keys["city-health"].kid != old_kid
+    assert node.act(
+        "city-health",
+        "catalog.register",
+        {"title": "x", "level": 1, "sharing": "unconditional"},
+    ).applied
+    home = node.home
+    node.close()
+    reopened = Node(home)
+    try:
+        assert reopened.dept_keys["city-health"].kid != old_kid
+        assert not (home.keys_dir / "city-health.json.new").exists()
+    finally:
+        reopened.close()

@@ -251,3 +251,47 @@ def test_only_owner_updates_resource(node: Node, tmp_path: Path) -> None:
     record = node.store.get("resource", resource_id)
     assert record is not None
     assert record["title"] == "医疗机构"
+
+
+def test_grant_for_other_resource_refused(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    granted = _resource(node, tmp_path, sharing_type="unconditional")
+    other = _resource(node, tmp_path, sharing_type="unconditional")
+    req = _request(node, "city-market", granted)
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-market", grant_id=req["grant"], resource_id=other
+        )
+    assert refused.value.reason == "wrong-resource"
+    trail = node.store.query_txs(subject=f"resource:{other}")
+    assert (trail[-1].type, trail[-1].status) == ("sharing.deliver", "rejected")
+
+
+def test_unknown_grant_in_resource_trail(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-market", grant_id="grant-nope", resource_id=resource_id
+        )
+    assert refused.value.reason == "no-grant"
+    trail = node.store.query_txs(subject=f"resource:{resource_id}")
+    assert (trail[-1].type, trail[-1].reason) == ("sharing.deliver", "no-grant")
+
+
+def test_unpublished_resource_not_delivered(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = catalog.register_resource(
+        node,
+        "city-health",
+        title="空表",
+        level=1,
+        sharing="unconditional",
+        fields=FIELDS,
+    )
+    req = _request(node, "city-market", resource_id)
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
+        )
+    assert refused.value.reason == "no-version"

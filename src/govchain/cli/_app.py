@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from govchain.cli import _catalog, _consortium, _evidence, _ledger, _share
+from govchain.cli import _catalog, _consortium, _evidence, _ledger, _share, _token
 from govchain.cli._context import (
     CliState,
     console,
@@ -31,6 +31,7 @@ app.add_typer(_consortium.app, name="consortium")
 app.add_typer(_catalog.app, name="catalog")
 app.add_typer(_share.app, name="share")
 app.add_typer(_evidence.app, name="evidence")
+app.add_typer(_token.app, name="token")
 app.command("audit")(_evidence.audit)
 app.command("checkpoint")(_evidence.checkpoint)
 app.command("compare")(_ledger.compare)

@@ -123,11 +123,27 @@ def rotate_key(
     ctx: typer.Context,
     dept_id: str,
     public_key: Annotated[
-        str, typer.Option(help="The new Ed25519 public key, base64.")
-    ],
+        str | None,
+        typer.Option(
+            help="The new Ed25519 public key, base64, for a department hosted "
+            "elsewhere. Without it, a department hosted here gets a new key."
+        ),
+    ] = None,
 ) -> None:
     """Replace a department's signing key (operator)."""
-    PublicKey.from_b64(public_key)
-    _operator_act(
-        ctx, "consortium.rotate_key", {"department": dept_id, "public_key": public_key}
-    )
+    if public_key is not None:
+        PublicKey.from_b64(public_key)
+        _operator_act(
+            ctx,
+            "consortium.rotate_key",
+            {"department": dept_id, "public_key": public_key},
+        )
+        return
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        receipt = node.rotate_hosted_key(dept_id)
+        kid = node.dept_keys[dept_id].kid
+    finally:
+        node.close()
+    console.print(f"{dept_id} now signs with key {kid} (block {receipt.height})")

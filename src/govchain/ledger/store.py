@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,10 @@ class LedgerStore:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self._readonly = readonly
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         if readonly:
             uri = f"file:{path}?mode=ro"
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -109,7 +114,31 @@ class LedgerStore:
             self._check_schema()
         self.db.execute("PRAGMA foreign_keys=ON")
 
+    @property
+    def reader(self) -> sqlite3.Connection:
+        """The calling thread's connection for reads.
+
+        A writable store reads through one read-only connection per thread, so
+        a request thread never sees the block the committer is writing: in WAL
+        mode another connection sees only committed transactions.
+        """
+        if self._readonly:
+            return self.db
+        connection: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
+            )
+            self._local.db = connection
+            with self._readers_lock:
+                self._readers.append(connection)
+        return connection
+
     def close(self) -> None:
+        with self._readers_lock:
+            for connection in self._readers:
+                connection.close()
+            self._readers.clear()
         self.db.close()
 
     def _check_schema(self) -> None:
@@ -128,7 +157,7 @@ class LedgerStore:
     # -- meta ---------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        row = self.reader.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
@@ -141,7 +170,7 @@ class LedgerStore:
     # -- state (implements StateReader) --------------------------------------
 
     def get(self, ns: str, key: str) -> Value | None:
-        row = self.db.execute(
+        row = self.reader.execute(
             "SELECT value FROM state WHERE ns=? AND key=?", (ns, key)
         ).fetchone()
         if row is None:
@@ -150,7 +179,7 @@ class LedgerStore:
         return value
 
     def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        rows = self.db.execute(
+        rows = self.reader.execute(
             "SELECT key, value FROM state WHERE ns=? AND key >= ? AND key < ? "
             "ORDER BY key",
             (ns, prefix, prefix + "\U0010ffff"),
@@ -159,17 +188,17 @@ class LedgerStore:
             yield key, json.loads(value)
 
     def state_rows(self) -> Iterator[tuple[str, str, bytes]]:
-        yield from self.db.execute("SELECT ns, key, value FROM state ORDER BY ns, key")
+        yield from self.reader.execute("SELECT ns, key, value FROM state ORDER BY ns, key")
 
     # -- blocks and transactions ----------------------------------------------
 
     def height(self) -> int:
         """Return the height of the last block, or -1 for an empty ledger."""
-        row = self.db.execute("SELECT MAX(height) FROM blocks").fetchone()
+        row = self.reader.execute("SELECT MAX(height) FROM blocks").fetchone()
         return -1 if row[0] is None else int(row[0])
 
     def header(self, height: int) -> BlockHeader | None:
-        row = self.db.execute(
+        row = self.reader.execute(
             "SELECT header FROM blocks WHERE height=?", (height,)
         ).fetchone()
         if row is None:
@@ -177,34 +206,34 @@ class LedgerStore:
         return BlockHeader.from_dict(json.loads(row[0]))
 
     def block_rows(self, start: int = 0) -> Iterator[tuple[int, str, bytes, bytes]]:
-        yield from self.db.execute(
+        yield from self.reader.execute(
             "SELECT height, hash, header, results FROM blocks WHERE height >= ? "
             "ORDER BY height",
             (start,),
         )
 
     def log_size(self) -> int:
-        row = self.db.execute("SELECT MAX(seq) FROM txs").fetchone()
+        row = self.reader.execute("SELECT MAX(seq) FROM txs").fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
 
     def has_tx(self, tx_id: str) -> bool:
-        row = self.db.execute("SELECT 1 FROM txs WHERE id=?", (tx_id,)).fetchone()
+        row = self.reader.execute("SELECT 1 FROM txs WHERE id=?", (tx_id,)).fetchone()
         return row is not None
 
     def tx_by_id(self, tx_id: str) -> StoredTx | None:
-        row = self.db.execute(
+        row = self.reader.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE id=?", (tx_id,)
         ).fetchone()
         return None if row is None else _stored_tx(row)
 
     def tx_by_seq(self, seq: int) -> StoredTx | None:
-        row = self.db.execute(
+        row = self.reader.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE seq=?", (seq,)
         ).fetchone()
         return None if row is None else _stored_tx(row)
 
     def txs_in_block(self, height: int) -> list[StoredTx]:
-        rows = self.db.execute(
+        rows = self.reader.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE height=? ORDER BY seq", (height,)
         ).fetchall()
         return [_stored_tx(row) for row in rows]
@@ -244,7 +273,7 @@ class LedgerStore:
             params.append(until)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         columns = ", ".join(f"txs.{c}" for c in _TX_COLUMNS.split(", "))
-        rows = self.db.execute(
+        rows = self.reader.execute(
             f"SELECT {columns} FROM {table} {where} ORDER BY txs.seq LIMIT ?",
             (*params, limit),
         ).fetchall()
@@ -253,7 +282,7 @@ class LedgerStore:
     # -- Merkle log (implements merkle.NodeReader) --------------------------
 
     def node(self, level: int, index: int) -> bytes:
-        row = self.db.execute(
+        row = self.reader.execute(
             "SELECT hash FROM merkle_nodes WHERE level=? AND idx=?", (level, index)
         ).fetchone()
         if row is None:
@@ -265,19 +294,19 @@ class LedgerStore:
     # -- checkpoints --------------------------------------------------------
 
     def latest_checkpoint(self) -> tuple[int, bytes] | None:
-        row = self.db.execute(
+        row = self.reader.execute(
             "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
         ).fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
     def checkpoint(self, size: int) -> bytes | None:
-        row = self.db.execute(
+        row = self.reader.execute(
             "SELECT note FROM checkpoints WHERE size=?", (size,)
         ).fetchone()
         return None if row is None else bytes(row[0])
 
     def checkpoints(self) -> Iterator[tuple[int, bytes]]:
-        for size, note in self.db.execute(
+        for size, note in self.reader.execute(
             "SELECT size, note FROM checkpoints ORDER BY size"
         ):
             yield int(size), bytes(note)

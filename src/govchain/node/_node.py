@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from govchain._types import BlockHash, TxId
-from govchain.crypto.keys import PublicKey, SigningKey, write_key_store
+from govchain.crypto.keys import PublicKey, SigningKey, read_key_store, write_key_store
 from govchain.errors import ConfigError, IntegrityError, ValidationError
 from govchain.ledger import merkle
 from govchain.ledger.apply import BatchApplier
@@ -110,6 +110,7 @@ class Node:
         self._closed = False
         self.compact = merkle.CompactRange.from_nodes(self.store.log_size(), self.store)
         self._check_tail()
+        self._finish_rotations()
         self._load_keys()
         logger.info(
             "node %s opened at %s: height %d, log size %d",
@@ -209,6 +210,58 @@ class Node:
             "node %s now hosts department %s (key %s)", self.home.node_id, dept, key.kid
         )
         return key
+
+    def rotate_hosted_key(self, dept: str) -> Receipt:
+        """Give hosted department `dept` a new key, recorded by the operator.
+
+        The new key store is written beside the old one as `<dept>.json.new`
+        and replaces it only once the rotation is committed. A crash between the
+        two is finished by the next start (`_finish_rotations`), which keeps
+        whichever key the ledger names.
+        """
+        if dept not in self.dept_keys:
+            raise ValidationError(
+                f"department {dept!r} is not hosted on this node; pass its new "
+                "public key instead",
+                reason="not-hosted",
+            )
+        config = self.store.get("consortium", "config")
+        assert config is not None
+        settings = self.home.settings()
+        passphrase = (
+            self.home.passphrase if settings.get("encrypted_keys", True) else None
+        )
+        key = SigningKey.generate()
+        pending = self.home.keys_dir / f"{dept}.json.new"
+        write_key_store(pending, key, passphrase=passphrase, label=dept)
+        receipt = self.act(
+            config["consortium"]["operator"],
+            "consortium.rotate_key",
+            {"department": dept, "public_key": key.public_key.to_b64()},
+        )
+        if not receipt.applied:
+            pending.unlink(missing_ok=True)
+            raise ValidationError(receipt.message, reason=receipt.reason)
+        os.replace(pending, self.home.keys_dir / f"{dept}.json")
+        self.dept_keys[dept] = key
+        logger.info("department %s now signs with key %s", dept, key.kid)
+        return receipt
+
+    def _finish_rotations(self) -> None:
+        """Keep the key the ledger names for each hosted department after a crash."""
+        for dept in list(self.dept_keys):
+            pending = self.home.keys_dir / f"{dept}.json.new"
+            if not pending.exists():
+                continue
+            record = self.store.get("dept", dept)
+            new_key = read_key_store(pending, passphrase=self.home.passphrase)
+            if record is not None and record.get("kid") == new_key.kid:
+                os.replace(pending, self.home.keys_dir / f"{dept}.json")
+                self.dept_keys[dept] = new_key
+                logger.warning("finished the key rotation of %s left by a crash", dept)
+            else:
+                pending.unlink()
+                logger.warning("discarded an uncommitted new key of %s", dept)
 
     def sign(self, dept: str, tx_type: str, payload: dict[str, Any]) -> Transaction:
         """Sign a transaction as hosted department `dept` with a fresh nonce."""

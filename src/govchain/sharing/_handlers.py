@@ -322,13 +322,21 @@ def deliver(ctx: TxContext) -> None:
     payload = ctx.tx.payload
     consumer = _string(payload, "consumer", limit=64)
     ctx.add_subject(f"dept:{consumer}")
-    if "grant" not in payload and "resource" in payload:
-        resource = get_resource(ctx, payload["resource"])
-        if resource["sharing"] == "not_shared":
+    if "resource" in payload:
+        # Named first, so even an attempt with an unknown grant shows in the
+        # resource's audit trail.
+        named = get_resource(ctx, payload["resource"])
+        if "grant" not in payload and named["sharing"] == "not_shared":
             raise PolicyError(
-                f"resource {resource['id']!r} is not shared", reason="not-shared"
+                f"resource {named['id']!r} is not shared", reason="not-shared"
             )
     grant = _grant_of(ctx)
+    if payload.get("resource", grant["resource"]) != grant["resource"]:
+        raise PolicyError(
+            f"grant {grant['id']!r} is for resource {grant['resource']!r}, not "
+            f"{payload['resource']!r}",
+            reason="wrong-resource",
+        )
     if grant["owner"] != ctx.tx.dept:
         raise PolicyError(
             f"grant {grant['id']!r} is delivered by its owner {grant['owner']!r}",
@@ -346,6 +354,11 @@ def deliver(ctx: TxContext) -> None:
     if resource["sharing"] == "not_shared":
         raise PolicyError(
             f"resource {resource['id']!r} is not shared", reason="not-shared"
+        )
+    if not resource.get("latest_version"):
+        raise ValidationError(
+            f"resource {resource['id']!r} has no published version to deliver",
+            reason="no-version",
         )
     fields = payload.get("fields")
     if not isinstance(fields, list) or not set(fields) <= set(grant["fields"]):

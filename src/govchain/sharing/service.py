@@ -132,8 +132,9 @@ def deliver(
             row_count=len(dataset.rows),
             policy="fields-only/v1",
         )
-    elif grant is not None:
-        payload.update(fields=grant["fields"], content_hash="0" * 64, row_count=0)
+    # Without a matching grant and a version the payload names no content, and
+    # the ledger rejects the attempt with the reason (no grant, wrong resource,
+    # no version), which is raised below.
     receipt = node.act(owner, "sharing.deliver", payload)
     if not receipt.applied:
         logger.info(
