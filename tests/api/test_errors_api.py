@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -114,6 +115,17 @@ def test_docs_page_served(api: Api) -> None:
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
     assert "/openapi.json" in response.text
+
+
+def test_docs_page_needs_no_other_host(api: Api) -> None:
+    page = api.client.get("/docs").text
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page)
+    assert urls, page
+    assert "cdn" not in page
+    for url in urls:
+        assert not url.startswith(("http:", "https:", "//")), url
+        asset = api.client.get(url)
+        assert asset.status_code == 200, url
 
 
 @pytest.fixture

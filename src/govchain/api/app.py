@@ -16,6 +16,7 @@ import govchain
 from govchain.api import _catalog, _consortium, _ledger, _sharing
 from govchain.api._body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from govchain.api._context import ApiContext
+from govchain.api._docs import install_docs
 from govchain.api._errors import install_error_handlers
 from govchain.node import Node
 
@@ -52,7 +53,10 @@ def create_app(
         summary="A permissioned, tamper-evident ledger for sharing government data.",
         description=DESCRIPTION,
         version=govchain.__version__,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.govchain = ApiContext.for_node(node, clock=clock)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
