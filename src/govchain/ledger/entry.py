@@ -9,6 +9,7 @@ but also whether the ledger applied or rejected it, and when.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from govchain.errors import ValidationError
@@ -57,8 +58,13 @@ def entry_bytes(
     canonical order.
     """
     if tx_is_canonical:
-        head = canonical_json(
-            {"height": height, "reason": reason, "status": status, "time": time}
+        # The string fields are short codes, which json.dumps writes in
+        # canonical form, and the integers are block heights and times.
+        head = b'{"height":%d,"reason":%s,"status":%s,"time":%d}' % (
+            height,
+            json.dumps(reason, ensure_ascii=False).encode("utf-8"),
+            json.dumps(status, ensure_ascii=False).encode("utf-8"),
+            time,
         )
         tail = b',"v":' + str(VERSION).encode("ascii") + b"}"
         return head[:-1] + b',"tx":' + tx_data + tail

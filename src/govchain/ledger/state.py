@@ -36,26 +36,37 @@ class StateReader(Protocol):
 
 
 class MemoryState:
-    """State held in a dict; used to replay a ledger during verification."""
+    """State held in memory, one dict per namespace; used to replay a ledger.
+
+    Each entry keeps the value and its canonical encoding, so the replayed state
+    can be compared byte for byte with the stored one.
+    """
 
     def __init__(self) -> None:
-        self.data: dict[tuple[str, str], Value] = {}
+        self.namespaces: dict[str, dict[str, tuple[Value, bytes]]] = {}
 
     def get(self, ns: str, key: str) -> Value | None:
-        return self.data.get((ns, key))
+        entry = self.namespaces.get(ns, {}).get(key)
+        return None if entry is None else entry[0]
 
     def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        keys = sorted(k for (n, k) in self.data if n == ns and k.startswith(prefix))
-        for key in keys:
-            yield key, self.data[(ns, key)]
+        entries = self.namespaces.get(ns, {})
+        for key in sorted(k for k in entries if k.startswith(prefix)):
+            yield key, entries[key][0]
+
+    def encoded_rows(self) -> Iterator[tuple[str, str, bytes]]:
+        """Yield `(ns, key, canonical value)` for every entry."""
+        for ns, entries in self.namespaces.items():
+            for key, (_value, encoded) in entries.items():
+                yield ns, key, encoded
 
     def apply(self, writes: list[Write]) -> None:
         for write in writes:
-            target = (write.ns, write.key)
-            if write.value is None:
-                self.data.pop(target, None)
+            entries = self.namespaces.setdefault(write.ns, {})
+            if write.value is None or write.encoded is None:
+                entries.pop(write.key, None)
             else:
-                self.data[target] = write.value
+                entries[write.key] = (write.value, write.encoded)
 
 
 _DELETED = object()
@@ -118,6 +129,11 @@ class Overlay:
         encoded = canonical_json(value)
         self._changes.pop((ns, key), None)
         self._changes[(ns, key)] = (dict(value), encoded)
+
+    def put_encoded(self, ns: str, key: str, value: Value, encoded: bytes) -> None:
+        """Store `value` whose canonical encoding the caller has built itself."""
+        self._changes.pop((ns, key), None)
+        self._changes[(ns, key)] = (value, encoded)
 
     def delete(self, ns: str, key: str) -> None:
         self._changes.pop((ns, key), None)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +29,10 @@ from govchain.errors import GovchainError, IntegrityError, VerificationError
 from govchain.ledger import merkle
 from govchain.ledger.apply import DEPT_NS, BatchApplier
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
-from govchain.ledger.canonical import canonical_json
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
 from govchain.ledger.state import MemoryState
-from govchain.ledger.store import LedgerStore
+from govchain.ledger.store import LedgerStore, StoredTx
 from govchain.ledger.transaction import tx_id
 from govchain.statemachine import load_handlers
 
@@ -123,7 +122,14 @@ def _walk(
     origin: str | None = None
     expected_height = 0
     top = store.height()
-    for height, stored_hash, header_bytes, results_bytes in store.block_rows():
+    keys: dict[str, PublicKey] = {}
+    for (height, stored_hash, header_bytes, results_bytes), txs, upcoming in _lookahead(
+        store
+    ):
+        # Signatures of the next block are checked on the worker threads while
+        # this block is replayed.
+        applier.precheck([t.data for t in upcoming], keys)
+
         # 1. The heights follow each other and the hash chain links.
         if height != expected_height:
             raise IntegrityError(
@@ -160,7 +166,6 @@ def _walk(
             )
 
         # 2. Transaction ids and the block's transaction root.
-        txs = store.txs_in_block(height)
         if len(txs) != header.tx_count:
             raise IntegrityError(
                 f"block {height} contains {len(txs)} transactions but its header counts "
@@ -234,7 +239,8 @@ def _walk(
                 f"block {height} transaction root does not match its transactions",
                 height=height,
             )
-        _collect_keys(state, report)
+        if any(w.ns in (NODE_NS, DEPT_NS) for w in result.writes):
+            keys = _collect_keys(state, report)
 
         # 4. The Merkle log after the block.
         all_leaves.extend(leaves)
@@ -306,13 +312,34 @@ def _parse_results(data: bytes, height: int) -> list[dict[str, Any]]:
     return results
 
 
-def _collect_keys(state: MemoryState, report: VerifyReport) -> None:
+def _collect_keys(state: MemoryState, report: VerifyReport) -> dict[str, PublicKey]:
+    """Record every key seen so far and return the departments' current keys."""
+    current: dict[str, PublicKey] = {}
     for ns in (NODE_NS, DEPT_NS):
         for name, record in state.scan(ns):
             if record.get("public_key"):
-                report.keys[f"{name}/{record['kid']}"] = PublicKey.from_b64(
-                    record["public_key"]
-                )
+                key = PublicKey.from_b64(record["public_key"])
+                report.keys[f"{name}/{record['kid']}"] = key
+                if ns == DEPT_NS:
+                    current[name] = key
+    return current
+
+
+BlockRow = tuple[int, str, bytes, bytes]
+
+
+def _lookahead(
+    store: LedgerStore,
+) -> Iterator[tuple[BlockRow, list[StoredTx], list[StoredTx]]]:
+    """Yield each block row with its transactions and the next block's."""
+    rows = store.block_rows()
+    current = next(rows, None)
+    current_txs = store.txs_in_block(current[0]) if current else []
+    while current is not None:
+        upcoming = next(rows, None)
+        upcoming_txs = store.txs_in_block(upcoming[0]) if upcoming else []
+        yield current, current_txs, upcoming_txs
+        current, current_txs = upcoming, upcoming_txs
 
 
 def _check_nodes(store: LedgerStore, leaves: list[bytes]) -> None:
@@ -372,7 +399,7 @@ def _check_checkpoints(
 
 
 def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -> None:
-    replayed = {key: canonical_json(value) for key, value in state.data.items()}
+    replayed = {(ns, key): encoded for ns, key, encoded in state.encoded_rows()}
     seen = 0
     for ns, key, value in store.state_rows():
         seen += 1

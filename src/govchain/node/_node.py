@@ -301,17 +301,18 @@ class Node:
         }
 
     def submit_bytes(self, datas: Iterable[bytes]) -> list[_Waiter]:
+        items = [(tx_id(data), data) for data in datas]
+        stored = self.store.stored_ids(txid for txid, _data in items)
         waiters: list[_Waiter] = []
         fresh: list[bytes] = []
-        for data in datas:
-            txid = tx_id(data)
+        for txid, data in items:
             with self._waiters_lock:
                 waiter = self._waiters.get(txid)
                 if waiter is None:
                     waiter = _Waiter()
-                    stored = self.store.tx_by_id(txid)
-                    if stored is not None:
-                        waiter.receipt = _receipt(stored)
+                    found = self.store.tx_by_id(txid) if txid in stored else None
+                    if found is not None:
+                        waiter.receipt = _receipt(found)
                         waiter.event.set()
                     else:
                         self._waiters[txid] = waiter
@@ -452,17 +453,20 @@ class Node:
         self._complete(stored)
 
     def _new_transactions(self, datas: list[bytes]) -> list[bytes]:
+        """Drop repeats within the batch and transactions already committed."""
+        unique = {tx_id(data): data for data in reversed(datas)}
+        stored = self.store.stored_ids(unique)
+        for txid in stored:
+            found = self.store.tx_by_id(txid)
+            if found is not None:
+                self._complete([found])
         seen: set[str] = set()
         fresh: list[bytes] = []
         for data in datas:
             txid = tx_id(data)
-            if txid in seen:
+            if txid in seen or txid in stored:
                 continue
             seen.add(txid)
-            stored = self.store.tx_by_id(txid)
-            if stored is not None:
-                self._complete([stored])
-                continue
             fresh.append(data)
         return fresh
 

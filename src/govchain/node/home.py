@@ -101,9 +101,10 @@ class NodeHome:
 
     def write_settings(self, settings: dict[str, Any]) -> None:
         tmp = self.settings_path.with_suffix(".json.tmp")
-        tmp.write_text(
-            json.dumps(settings, indent=2, ensure_ascii=False) + "\n", "utf-8"
-        )
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, self.settings_path)
 
 
