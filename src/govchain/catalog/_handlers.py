@@ -132,7 +132,7 @@ def resource_id_for(ctx: TxContext) -> str:
     """Return the id a registration creates: the payload's, or one from the tx id."""
     given = ctx.tx.payload.get("id")
     if given is None:
-        return f"res-{ctx.tx.id[:16]}"
+        return ctx.new_id("res")
     if not isinstance(given, str) or not _ID_RE.match(given):
         raise _bad(
             "field id must be 3 to 128 characters of letters, digits and . _ : -"

@@ -18,7 +18,7 @@ from govchain.catalog.importer import Agency, read_catalog
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
 from govchain.ledger.apply import DEPT_NS
-from govchain.ledger.state import StateReader
+from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ def register_resource(node: Node, owner: str, **fields: Any) -> str:
     Raises `ValidationError` with the ledger's reason when it is rejected.
     """
     tx = node.sign(owner, "catalog.register", fields)
-    _applied(node.submit_one(tx))
-    return str(fields.get("id") or f"res-{tx.id[:16]}")
+    receipt = _applied(node.submit_one(tx))
+    return str(fields.get("id") or object_id("res", receipt.index))
 
 
 def update_resource(

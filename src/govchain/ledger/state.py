@@ -164,10 +164,24 @@ class TxContext:
     state: Overlay
     subjects: list[str] = field(default_factory=list)
 
+    def new_id(self, prefix: str) -> str:
+        """Return the id of an object this transaction creates, such as `req-00001464`."""
+        return object_id(prefix, self.log_index)
+
     def add_subject(self, subject: str) -> None:
         """Index this transaction under `subject` (a resource, grant or request id)."""
         if subject not in self.subjects:
             self.subjects.append(subject)
+
+
+def object_id(prefix: str, log_index: int) -> str:
+    """Return the id of an object created by the transaction at `log_index`.
+
+    Ids follow the log, so new state keys sort after the existing ones and a
+    block's inserts land at the end of each SQLite index instead of on random
+    pages. Zero padding keeps that order up to 10**8 transactions.
+    """
+    return f"{prefix}-{log_index:08d}"
 
 
 Handler = Callable[[TxContext], None]

@@ -91,7 +91,7 @@ def _check_fields(resource: dict[str, Any], wanted: Any) -> list[str]:
 
 
 def _new_id(prefix: str, ctx: TxContext) -> str:
-    return f"{prefix}-{ctx.tx.id[:16]}"
+    return ctx.new_id(prefix)
 
 
 def _grant(ctx: TxContext, request: dict[str, Any]) -> dict[str, Any]:

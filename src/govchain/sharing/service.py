@@ -19,7 +19,7 @@ from govchain.datasets import Dataset, DatasetStore, rows_root
 from govchain.errors import PolicyError, ValidationError, VerificationError
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.canonical import canonical_json
-from govchain.ledger.state import StateReader
+from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
 from govchain.sharing._handlers import DELIVERY_NS, GRANT_NS, REQUEST_NS, grant_status
 
@@ -59,8 +59,8 @@ def request_access(
             "term_days": term_days,
         },
     )
-    _applied(node.submit_one(tx))
-    record = node.store.get(REQUEST_NS, f"req-{tx.id[:16]}")
+    receipt = _applied(node.submit_one(tx))
+    record = node.store.get(REQUEST_NS, object_id("req", receipt.index))
     assert record is not None
     return record
 
@@ -148,7 +148,7 @@ def deliver(
         )
     package = {
         "format": PACKAGE_FORMAT,
-        "delivery": f"dlv-{receipt.tx_id[:16]}",
+        "delivery": object_id("dlv", receipt.index),
         "delivery_tx": receipt.tx_id,
         "grant": grant_id,
         "resource": resource_id,
