@@ -35,10 +35,11 @@ def trail(store: LedgerStore, query: TrailQuery) -> list[dict[str, Any]]:
         until=query.until,
         limit=query.limit,
     )
-    return [_record(row) for row in rows]
+    subjects = store.subjects_of(row.seq for row in rows)
+    return [_record(row, subjects.get(row.seq, [])) for row in rows]
 
 
-def _record(row: StoredTx) -> dict[str, Any]:
+def _record(row: StoredTx, subjects: list[str]) -> dict[str, Any]:
     target = ""
     try:
         payload = parse_canonical_json(row.data).get("payload", {})
@@ -49,6 +50,12 @@ def _record(row: StoredTx) -> dict[str, Any]:
         if isinstance(value, str):
             target = value
             break
+    if not target:
+        # A registration names no resource in its payload: the id it created is
+        # among the transaction's subjects.
+        target = next(
+            (s.split(":", 1)[1] for s in subjects if not s.startswith("dept:")), ""
+        )
     return {
         "index": row.seq,
         "tx_id": row.id,
@@ -59,6 +66,7 @@ def _record(row: StoredTx) -> dict[str, Any]:
         "target": target,
         "status": row.status,
         "reason": row.reason,
+        "subjects": subjects,
     }
 
 

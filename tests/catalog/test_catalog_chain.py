@@ -123,3 +123,30 @@ def test_retired_resource_not_found_by_default(node: Node) -> None:
         node.store, catalog.SearchQuery(keyword="旧表", include_retired=True)
     )
     assert [r["status"] for r in found] == ["retired"]
+
+
+def test_publish_checks_columns(node: Node, tmp_path: Path) -> None:
+    from govchain.tabular import read_table
+
+    fields = [
+        {"name": "代码", "type": "string", "description": ""},
+        {"name": "床位", "type": "integer", "description": "beds"},
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    record = catalog.get_resource(node.store, resource_id)
+    good = tmp_path / "good.csv"
+    good.write_text("床位,代码\n10,A1\n", "utf-8")
+    dataset = catalog.dataset_from_table(record, read_table(good))
+    assert [f["name"] for f in dataset.fields] == ["代码", "床位"]
+    assert dataset.fields[1]["type"] == "integer"
+    assert dataset.rows == [["A1", "10"]]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("代码,病床\nA1,10\n", "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        catalog.dataset_from_table(record, read_table(bad))
+    message = str(refused.value)
+    assert "bad.csv" in message
+    assert "missing column(s) ['床位']" in message
+    assert "['病床']" in message

@@ -20,6 +20,7 @@ from govchain.errors import ValidationError
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
+from govchain.tabular import Table
 
 logger = logging.getLogger(__name__)
 
@@ -257,3 +258,38 @@ def import_catalog(
         len(report.admitted),
     )
     return report
+
+
+def dataset_from_table(record: dict[str, Any], table: Table) -> Dataset:
+    """Build the dataset of a new version of resource `record` from a read table.
+
+    The columns must be the resource's registered fields, in any order; the
+    dataset takes the registered types and descriptions and their order. A
+    resource registered without fields takes the table's header as text fields.
+    Raises `ValidationError` naming the file and the missing or extra columns.
+    """
+    header = list(table.header)
+    declared = record["fields"]
+    if not declared:
+        fields = [
+            {"name": name, "type": "string", "description": ""} for name in header
+        ]
+        return Dataset(fields=fields, rows=[list(row) for row in table.rows])
+    names = [f["name"] for f in declared]
+    missing = [name for name in names if name not in header]
+    extra = [name for name in header if name not in names]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {missing}")
+        if extra:
+            problems.append(f"column(s) {extra} that are not fields of the resource")
+        raise ValidationError(
+            f"{table.source}: {' and '.join(problems)}; resource {record['id']!r} has "
+            f"fields {names}. Rename the columns, or change the fields with "
+            "`govchain catalog` before publishing",
+            reason="schema-mismatch",
+        )
+    order = [header.index(name) for name in names]
+    rows = [[row[i] for i in order] for row in table.rows]
+    return Dataset(fields=[dict(f) for f in declared], rows=rows)

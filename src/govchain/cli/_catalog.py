@@ -11,7 +11,7 @@ import typer
 from govchain.catalog import service
 from govchain.cli._context import CliState, console, print_json, print_table
 from govchain.cli._remote import ApiClient
-from govchain.datasets import Dataset, DatasetStore
+from govchain.datasets import DatasetStore
 from govchain.tabular import read_table
 
 app = typer.Typer(
@@ -122,12 +122,14 @@ def publish(
 ) -> None:
     """Publish a new version of a resource from a data file."""
     table = read_table(file, sheet=sheet)
-    dataset = Dataset(
-        fields=[{"name": h, "type": "string", "description": ""} for h in table.header],
-        rows=[list(r) for r in table.rows],
-    )
-    raw_hash = hashlib.sha256(file.read_bytes()).hexdigest()
     state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        record = service.get_resource(store, resource)
+    finally:
+        store.close()
+    dataset = service.dataset_from_table(record, table)
+    raw_hash = hashlib.sha256(file.read_bytes()).hexdigest()
     node = state.node_or_api()
     if isinstance(node, ApiClient):
         version = node.publish_version(

@@ -243,6 +243,20 @@ class LedgerStore:
             found.update(row[0] for row in rows)
         return found
 
+    def subjects_of(self, seqs: Iterable[int]) -> dict[int, list[str]]:
+        """Return the audit subjects (such as `resource:res-00000001`) of each log index."""
+        wanted = list(seqs)
+        found: dict[int, list[str]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.reader.execute(
+                f"SELECT seq, subject FROM tx_subjects WHERE seq IN ({marks})", chunk
+            ).fetchall()
+            for seq, subject in rows:
+                found.setdefault(int(seq), []).append(str(subject))
+        return found
+
     def tx_by_id(self, tx_id: str) -> StoredTx | None:
         row = self.reader.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE id=?", (tx_id,)
