@@ -1,0 +1,1 @@
+"""Data governance: desensitization operators, policies and k-anonymity."""
