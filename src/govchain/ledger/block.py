@@ -12,6 +12,7 @@ headers for one height with different hashes prove divergence.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -116,13 +117,22 @@ def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
 
     It is SHA-256 over `govchain/state/v1` and a newline followed by the
     canonical JSON of `{"results": results, "writes": [{"key", "ns", "value"}]}`,
-    with one result `{"tx", "status", "reason"}` per transaction and a null value
+    with one result `{"reason", "status", "tx"}` (strings) per transaction and a null value
     for a deletion. The JSON is assembled from each write's already encoded
     value; `tests/ledger` checks it equals encoding the whole object.
     """
-    digest = hashlib.sha256(b'govchain/state/v1\n{"results":')
-    digest.update(canonical_json(results))
-    digest.update(b',"writes":[')
+    digest = hashlib.sha256(b'govchain/state/v1\n{"results":[')
+    for i, result in enumerate(results):
+        if i:
+            digest.update(b",")
+        digest.update(b'{"reason":')
+        digest.update(_json_string(result["reason"]))
+        digest.update(b',"status":')
+        digest.update(_json_string(result["status"]))
+        digest.update(b',"tx":')
+        digest.update(_json_string(result["tx"]))
+        digest.update(b"}")
+    digest.update(b'],"writes":[')
     for i, write in enumerate(writes):
         if i:
             digest.update(b",")
@@ -138,4 +148,6 @@ def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
 
 
 def _json_string(text: str) -> bytes:
-    return canonical_json(text)
+    # json.dumps writes a string exactly as RFC 8785 does: the same escapes,
+    # and every other character as itself.
+    return json.dumps(text, ensure_ascii=False).encode("utf-8")
