@@ -1,0 +1,153 @@
+"""The registry of string formats that a standard's fields may name.
+
+Each format checks a whole column at once: its check takes a Polars Series of
+text (null where the cell is missing) and returns a Series of the same length
+holding a reason code for each invalid cell and null for every other cell.
+
+The Table Schema formats `email`, `uri`, `uuid` and `binary` are checked here
+with regular expressions. The `cn-*` formats for Chinese identifiers call the
+checks of `govchain.identifiers.vectorised`, imported on first use so that
+loading a standard does not import them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, cast
+
+import polars as pl
+
+from govchain.errors import ConfigError
+
+IDENTIFIERS_MODULE = "govchain.identifiers.vectorised"
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    """Settings that the checks of some formats read."""
+
+    today: date | None = None
+    """The date after which a birth date is in the future; `None` for today."""
+
+
+FormatCheck = Callable[[pl.Series, FormatOptions], pl.Series]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A named string format: its check and how findings describe a bad cell."""
+
+    name: str
+    subject: str
+    """How a message names the cell's value, such as "the ID number"."""
+    check: FormatCheck
+    phrases: Mapping[str, str] = field(default_factory=dict)
+    """What a reason code means, as the end of a sentence about the value."""
+
+    def phrase(self, reason: str) -> str:
+        """Return the phrase for `reason`, or a general one naming the code."""
+        return self.phrases.get(reason, f"is not valid (reason {reason})")
+
+
+class _IdentifierChecks(Protocol):
+    def check_resident_id(
+        self, series: pl.Series, *, strict: bool = False, today: date | None = None
+    ) -> pl.Series: ...
+
+    def check_uscc(self, series: pl.Series) -> pl.Series: ...
+
+    def check_mobile(self, series: pl.Series) -> pl.Series: ...
+
+    def check_phone(self, series: pl.Series) -> pl.Series: ...
+
+    def check_postal_code(self, series: pl.Series) -> pl.Series: ...
+
+    def check_region_code(self, series: pl.Series) -> pl.Series: ...
+
+
+def _identifier_checks() -> _IdentifierChecks:
+    try:
+        module = importlib.import_module(IDENTIFIERS_MODULE)
+    except ImportError as exc:
+        raise ConfigError(
+            f"the cn-* formats need the module {IDENTIFIERS_MODULE}, which cannot "
+            f"be imported ({exc}); reinstall govchain"
+        ) from exc
+    return cast(_IdentifierChecks, module)
+
+
+def _resident_id(series: pl.Series, options: FormatOptions) -> pl.Series:
+    return _identifier_checks().check_resident_id(series, today=options.today)
+
+
+def _uscc(series: pl.Series, options: FormatOptions) -> pl.Series:
+    return _identifier_checks().check_uscc(series)
+
+
+def _mobile(series: pl.Series, options: FormatOptions) -> pl.Series:
+    return _identifier_checks().check_mobile(series)
+
+
+def _phone(series: pl.Series, options: FormatOptions) -> pl.Series:
+    return _identifier_checks().check_phone(series)
+
+
+def _postal_code(series: pl.Series, options: FormatOptions) -> pl.Series:
+    return _identifier_checks().check_postal_code(series)
+
+
+def _region_code(series: pl.Series, options: FormatOptions) -> pl.Series:
+    return _identifier_checks().check_region_code(series)
+
+
+def _regex_check(pattern: str) -> FormatCheck:
+    """Build a check that gives the reason `format` to text not matching `pattern`."""
+
+    def check(series: pl.Series, options: FormatOptions) -> pl.Series:
+        frame = series.rename("value").to_frame()
+        bad = pl.col("value").is_not_null() & ~pl.col("value").str.contains(pattern)
+        return frame.select(
+            pl.when(bad).then(pl.lit("format")).otherwise(None).alias(series.name)
+        ).to_series()
+
+    return check
+
+
+# The built-in patterns accept the usual shape of each format, not every
+# string its RFC allows: an email address has no spaces and one @ before a
+# dotted domain, and a URI starts with a scheme.
+_EMAIL = r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$"
+_URI = r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$"
+_UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+_SHAPE = {"format": "is not in the expected form"}
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("email", "the email address", _regex_check(_EMAIL), _SHAPE),
+        Format("uri", "the URI", _regex_check(_URI), _SHAPE),
+        Format("uuid", "the UUID", _regex_check(_UUID), _SHAPE),
+        Format("binary", "the base64 value", _regex_check(_BASE64), _SHAPE),
+        Format("cn-resident-id", "the ID number", _resident_id),
+        Format("cn-uscc", "the unified social credit code", _uscc),
+        Format("cn-mobile", "the mobile number", _mobile),
+        Format("cn-phone", "the phone number", _phone),
+        Format("cn-region-code", "the region code", _region_code),
+        Format("cn-postal-code", "the postal code", _postal_code),
+    )
+}
+
+
+def format_names() -> list[str]:
+    """Return the names of the registered string formats, in registry order."""
+    return list(FORMATS)
+
+
+def get_format(name: str) -> Format:
+    """Return the format called `name`; raises `KeyError` for an unknown name."""
+    return FORMATS[name]

@@ -1,0 +1,606 @@
+"""Validate a table against a standard, one Polars expression per field and rule.
+
+`validate_table` turns a `Table` into a Polars frame of text columns and runs
+every check as a column expression, so the work per row happens inside Polars
+and not in a Python loop. It returns a `Validation` whose findings name the
+physical row (from `Table.row_numbers`), the column, the rule and the severity.
+Messages describe the value ("the ID number in row 12, column 身份证号 ...")
+and never contain it, because cells hold personal data.
+
+Rules, in the order findings of one row are listed:
+
+- `missing-column` (error): a field of the standard is not in the header;
+- `extra-column` (warning): a column of the table is not in the standard;
+- `duplicate-row` (error): the row repeats an earlier row cell for cell;
+- `primaryKey` (error): the row repeats an earlier row's primary key;
+- `required` (error): a required or primary key cell is missing;
+- `type`, `format`, `pattern`, `enum`, `minLength`, `maxLength`, `minimum`,
+  `maximum`, `unique` (errors): the Table Schema rule of the same name.
+
+A cell is missing when it is empty or equals one of the standard's
+`missingValues`. Only `required` applies to a missing cell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, TypeAlias
+
+import polars as pl
+
+from govchain.standards import formats
+from govchain.standards.schema import (
+    DATE_PATTERN,
+    DATETIME_PATTERN,
+    INTEGER_PATTERN,
+    NUMBER_PATTERN,
+    TEXT_TYPES,
+    YEAR_PATTERN,
+    Field,
+    Standard,
+)
+from govchain.tabular import Table
+
+logger = logging.getLogger(__name__)
+
+Severity: TypeAlias = Literal["error", "warning"]
+
+RULES = (
+    "missing-column",
+    "extra-column",
+    "duplicate-row",
+    "primaryKey",
+    "required",
+    "type",
+    "format",
+    "pattern",
+    "enum",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "unique",
+)
+_RULE_RANK = {rule: rank for rank, rule in enumerate(RULES)}
+
+_TYPE_PHRASES = {
+    "integer": "is not an integer",
+    "year": "is not a year (four digits)",
+    "number": "is not a number",
+    "boolean": "is not a boolean",
+    "date": "is not an ISO 8601 date (YYYY-MM-DD)",
+    "datetime": "is not an ISO 8601 date and time (YYYY-MM-DDTHH:MM:SS)",
+}
+_DTYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "any": pl.String(),
+    "integer": pl.Int64(),
+    "year": pl.Int64(),
+    "number": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+}
+#: Columns of `Validation.frame`, the findings as a Polars frame.
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "column": pl.String(),
+    "rule": pl.String(),
+    "severity": pl.String(),
+    "code": pl.String(),
+    "message": pl.String(),
+    "position": pl.Int64(),
+    "rank": pl.Int64(),
+}
+_ROW = "row"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule: where it is, which rule, and a message without the value."""
+
+    row: int
+    """Physical row; the header row for `missing-column` and `extra-column`."""
+    column: str | None
+    """Column name, the key's columns joined by ", " for `primaryKey`, or `None`
+    for `duplicate-row`."""
+    rule: str
+    severity: Severity
+    message: str
+    code: str | None = None
+    """Reason code of a `format` finding, such as the one a checksum failure has."""
+
+
+@dataclass(frozen=True)
+class FieldSummary:
+    """Counts for one field of the standard."""
+
+    name: str
+    present: bool
+    """Whether the table has a column of this name."""
+    missing: int
+    """Missing cells, whether the field is required or not."""
+    error_cells: int
+    """Cells of the field with at least one error, counting every cell of a
+    duplicate row and every key cell of a duplicate primary key."""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of `validate_table`."""
+
+    source: str
+    sheet: str | None
+    standard: Standard
+    row_count: int
+    header_row: int
+    frame: pl.DataFrame
+    """Findings sorted by row, column position and rule, as `FINDING_SCHEMA`."""
+    fields: tuple[FieldSummary, ...]
+    error_rows: int
+    """Rows with at least one error."""
+
+    @property
+    def valid(self) -> bool:
+        """Whether no finding is an error; warnings do not make a table invalid."""
+        return self.error_count == 0
+
+    @property
+    def error_count(self) -> int:
+        return int(self.frame.filter(pl.col("severity") == "error").height)
+
+    @property
+    def warning_count(self) -> int:
+        return int(self.frame.filter(pl.col("severity") == "warning").height)
+
+    @property
+    def error_cells(self) -> int:
+        return sum(f.error_cells for f in self.fields)
+
+    def findings(self) -> Iterator[Finding]:
+        """Yield the findings in order, as `Finding` values."""
+        columns = self.frame.select(
+            "row", "column", "rule", "severity", "message", "code"
+        )
+        for row, column, rule, severity, message, code in columns.iter_rows():
+            yield Finding(row, column, rule, severity, message, code)
+
+
+def validate_table(
+    table: Table, standard: Standard, *, today: date | None = None
+) -> Validation:
+    """Check every cell of `table` against the fields and rules of `standard`.
+
+    Columns are matched to fields by name. `today` is the date after which a
+    birth date in an ID number is in the future, by default the current date.
+    """
+    frame = _text_frame(table)
+    positions = {name: i for i, name in enumerate(table.header)}
+    present = [f for f in standard.fields if f.name in positions]
+    checker = _Checker(standard, positions, formats.FormatOptions(today=today))
+    frame = checker.add_values(frame, present)
+    frame = checker.add_masks(frame, present, width=len(table.header))
+    findings = checker.collect_findings(frame, table)
+    summaries, error_rows = checker.count(frame, present, table)
+    logger.debug(
+        "%s: %d rows checked against %d fields, %d findings",
+        table.source,
+        frame.height,
+        len(standard.fields),
+        findings.height,
+    )
+    return Validation(
+        source=table.source,
+        sheet=table.sheet,
+        standard=standard,
+        row_count=len(table.rows),
+        header_row=table.header_row,
+        frame=findings,
+        fields=summaries,
+        error_rows=error_rows,
+    )
+
+
+def _text_frame(table: Table) -> pl.DataFrame:
+    """Build a frame with the row numbers and one text column `c<i>` per column.
+
+    Positional names keep the table's own column names, which can be anything,
+    apart from the names of the helper columns.
+    """
+    columns = list(zip(*table.rows, strict=True)) if table.rows else []
+    data: dict[str, pl.Series] = {
+        _ROW: pl.Series(_ROW, table.row_numbers, dtype=pl.Int64),
+    }
+    for i in range(len(table.header)):
+        cells = columns[i] if columns else ()
+        data[f"c{i}"] = pl.Series(f"c{i}", cells, dtype=pl.String)
+    return pl.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One check on one field, evaluated into the boolean column `mask`."""
+
+    mask: str
+    rule: str
+    field: Field | None
+    position: int
+    column: str | None
+    message: pl.Expr
+    code: pl.Expr
+    first_of: Sequence[str] = ()
+    """Columns whose equal values make a row repeat an earlier one."""
+    key_fields: Sequence[str] = ()
+    """Fields whose cells count as erroneous; every field when `field` is None."""
+
+
+class _Checker:
+    def __init__(
+        self,
+        standard: Standard,
+        positions: dict[str, int],
+        options: formats.FormatOptions,
+    ) -> None:
+        self.standard = standard
+        self.positions = positions
+        self.options = options
+        self.rules: list[_Rule] = []
+        self.masks: list[pl.Expr] = []
+        self.indexes = {f.name: i for i, f in enumerate(standard.fields)}
+
+    # Step 1: the text of each present cell (null when missing), whether it is
+    # missing, and its value parsed to the field's type.
+
+    def add_values(self, frame: pl.DataFrame, present: Sequence[Field]) -> pl.DataFrame:
+        missing_values = list(self.standard.missing_values)
+        texts = []
+        for f in present:
+            raw = pl.col(f"c{self.positions[f.name]}")
+            missing = raw.is_null() | raw.is_in(missing_values)
+            texts.append(missing.alias(f"m{self._index(f)}"))
+            texts.append(pl.when(~missing).then(raw).alias(f"t{self._index(f)}"))
+        frame = frame.with_columns(texts)
+        frame = frame.with_columns(
+            _parse(pl.col(f"t{self._index(f)}"), f).alias(f"v{self._index(f)}")
+            for f in present
+        )
+        codes = []
+        for f in present:
+            if f.format == "default":
+                continue
+            fmt = formats.get_format(f.format)
+            result = fmt.check(frame.get_column(f"t{self._index(f)}"), self.options)
+            if result.len() != frame.height:
+                raise ValueError(
+                    f"the check of format {f.format} returned {result.len()} "
+                    f"values for {frame.height} cells"
+                )
+            codes.append(result.cast(pl.String).alias(f"f{self._index(f)}"))
+        return frame.with_columns(codes) if codes else frame
+
+    # Step 2: one boolean column per field and rule, true where the rule fails.
+
+    def add_masks(
+        self, frame: pl.DataFrame, present: Sequence[Field], *, width: int
+    ) -> pl.DataFrame:
+        row_columns = [f"c{i}" for i in range(width)]
+        if row_columns:
+            self._add(
+                "duplicate-row",
+                None,
+                ~pl.struct(row_columns).is_first_distinct(),
+                "",
+                " repeats row {first} exactly",
+                first_of=row_columns,
+            )
+        self._add_primary_key()
+        for f in present:
+            self._add_field_rules(f)
+        return frame.with_columns(self.masks) if self.masks else frame
+
+    def _add_primary_key(self) -> None:
+        keys = self.standard.primary_key
+        if not keys or any(k not in self.positions for k in keys):
+            return
+        values = [f"v{self._index(self.standard.field(k))}" for k in keys]
+        all_present = pl.all_horizontal(pl.col(v).is_not_null() for v in values)
+        self._add(
+            "primaryKey",
+            None,
+            all_present & ~pl.struct(values).is_first_distinct(),
+            f"the primary key ({', '.join(keys)}) in ",
+            " repeats the key of row {first}",
+            column=", ".join(keys),
+            first_of=values,
+            key_fields=keys,
+        )
+
+    def _add_field_rules(self, f: Field) -> None:
+        i = self._index(f)
+        text, value, missing = pl.col(f"t{i}"), pl.col(f"v{i}"), pl.col(f"m{i}")
+        c = f.constraints
+        where = f", column {f.name}"
+        if c.required or f.name in self.standard.primary_key:
+            self._add("required", f, missing, "the required value in ", " is missing")
+        if f.type not in TEXT_TYPES:
+            self._add(
+                "type",
+                f,
+                text.is_not_null() & value.is_null(),
+                "the value in ",
+                f" {_TYPE_PHRASES[f.type]}",
+            )
+        if f.format != "default":
+            fmt = formats.get_format(f.format)
+            code = pl.col(f"f{i}")
+            phrase = code.replace_strict(
+                dict(fmt.phrases),
+                default=pl.concat_str(
+                    pl.lit("is not valid (reason "), code, pl.lit(")")
+                ),
+                return_dtype=pl.String,
+            )
+            self._add(
+                "format",
+                f,
+                code.is_not_null(),
+                f"{fmt.subject} in ",
+                "",
+                code=code,
+                tail=pl.concat_str(pl.lit(where + " "), phrase),
+            )
+        if c.pattern is not None:
+            self._add(
+                "pattern",
+                f,
+                text.is_not_null() & ~text.str.contains(f"^(?:{c.pattern})$"),
+                "the value in ",
+                f" does not match the pattern {c.pattern}",
+            )
+        if c.enum is not None:
+            allowed = pl.Series(list(c.enum), dtype=_DTYPES[f.type])
+            shown = ", ".join(str(v) for v in c.enum[:10])
+            more = ", ..." if len(c.enum) > 10 else ""
+            self._add(
+                "enum",
+                f,
+                value.is_not_null() & ~value.is_in(allowed),
+                "the value in ",
+                f" is not one of {shown}{more}",
+            )
+        length = text.str.len_chars()
+        if c.min_length is not None:
+            self._add(
+                "minLength",
+                f,
+                length < c.min_length,
+                "the value in ",
+                f" is shorter than {c.min_length} characters",
+            )
+        if c.max_length is not None:
+            self._add(
+                "maxLength",
+                f,
+                length > c.max_length,
+                "the value in ",
+                f" is longer than {c.max_length} characters",
+            )
+        if c.minimum is not None:
+            low = pl.lit(c.minimum, dtype=_DTYPES[f.type])
+            self._add(
+                "minimum",
+                f,
+                value < low,
+                "the value in ",
+                f" is below the minimum {c.minimum}",
+            )
+        if c.maximum is not None:
+            high = pl.lit(c.maximum, dtype=_DTYPES[f.type])
+            self._add(
+                "maximum",
+                f,
+                value > high,
+                "the value in ",
+                f" is above the maximum {c.maximum}",
+            )
+        if c.unique:
+            self._add(
+                "unique",
+                f,
+                value.is_not_null() & ~value.is_first_distinct(),
+                "the value in ",
+                " repeats the value in row {first}",
+                first_of=[f"v{i}"],
+            )
+
+    def _add(
+        self,
+        rule: str,
+        f: Field | None,
+        condition: pl.Expr,
+        head: str,
+        end: str,
+        *,
+        column: str | None = None,
+        first_of: Sequence[str] = (),
+        key_fields: Sequence[str] = (),
+        code: pl.Expr | None = None,
+        tail: pl.Expr | None = None,
+    ) -> None:
+        """Register a rule whose message is `head` "row N, column C" `end`.
+
+        `{first}` in `end` becomes the first row with the same values of
+        `first_of`, and `tail` replaces ", column C" `end` when given.
+        """
+        if f is not None:
+            column = f.name
+        name = f"k{len(self.rules)}"
+        if tail is None:
+            where = f", column {column}" if f is not None else ""
+            if first_of:
+                before, _, after = end.partition("{first}")
+                tail = pl.concat_str(
+                    pl.lit(where + before),
+                    pl.col("first").cast(pl.String),
+                    pl.lit(after),
+                )
+            else:
+                tail = pl.lit(where + end)
+        message = pl.concat_str(
+            pl.lit(head + "row"), pl.lit(" "), pl.col(_ROW).cast(pl.String), tail
+        )
+        position = -1 if f is None else self.positions[f.name]
+        self.rules.append(
+            _Rule(
+                mask=name,
+                rule=rule,
+                field=f,
+                position=position,
+                column=column,
+                message=message,
+                code=code if code is not None else pl.lit(None, dtype=pl.String),
+                first_of=first_of,
+                key_fields=key_fields,
+            )
+        )
+        self.masks.append(condition.fill_null(False).alias(name))
+
+    def _index(self, f: Field) -> int:
+        return self.indexes[f.name]
+
+    # Step 3: the rows where each mask is true become findings.
+
+    def collect_findings(self, frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+        queries = []
+        for r in self.rules:
+            query = frame.lazy()
+            if r.first_of:
+                query = query.with_columns(
+                    pl.col(_ROW).first().over(list(r.first_of)).alias("first")
+                )
+            queries.append(
+                query.filter(pl.col(r.mask)).select(
+                    pl.col(_ROW),
+                    pl.lit(r.column, dtype=pl.String).alias("column"),
+                    pl.lit(r.rule).alias("rule"),
+                    pl.lit("error").alias("severity"),
+                    r.code.alias("code"),
+                    r.message.alias("message"),
+                    pl.lit(r.position, dtype=pl.Int64).alias("position"),
+                    pl.lit(_RULE_RANK[r.rule], dtype=pl.Int64).alias("rank"),
+                )
+            )
+        parts = [*pl.collect_all(queries), self._header_findings(table)]
+        return pl.concat(parts, how="vertical").sort(["row", "position", "rank"])
+
+    def _header_findings(self, table: Table) -> pl.DataFrame:
+        rows: list[tuple[object, ...]] = []
+        for f in self.standard.fields:
+            if f.name not in self.positions:
+                rows.append(
+                    (
+                        table.header_row,
+                        f.name,
+                        "missing-column",
+                        "error",
+                        None,
+                        f"column {f.name} of the standard is missing from the header",
+                        -1,
+                        _RULE_RANK["missing-column"],
+                    )
+                )
+        names = set(self.standard.field_names)
+        for position, name in enumerate(table.header):
+            if name not in names:
+                rows.append(
+                    (
+                        table.header_row,
+                        name,
+                        "extra-column",
+                        "warning",
+                        None,
+                        f"column {name} is not in the standard",
+                        position,
+                        _RULE_RANK["extra-column"],
+                    )
+                )
+        return pl.DataFrame(rows, schema=FINDING_SCHEMA, orient="row")
+
+    # Step 4: error cells per field and rows with an error.
+
+    def count(
+        self, frame: pl.DataFrame, present: Sequence[Field], table: Table
+    ) -> tuple[tuple[FieldSummary, ...], int]:
+        whole_row = [pl.col(r.mask) for r in self.rules if r.rule == "duplicate-row"]
+        exprs = []
+        for f in present:
+            masks = [
+                pl.col(r.mask)
+                for r in self.rules
+                if r.field is f or f.name in r.key_fields
+            ]
+            bad = pl.any_horizontal([*masks, *whole_row, pl.lit(False)])
+            exprs.append(bad.sum().alias(f"e{self._index(f)}"))
+            exprs.append(pl.col(f"m{self._index(f)}").sum().alias(f"n{self._index(f)}"))
+        every = [pl.col(r.mask) for r in self.rules]
+        exprs.append(pl.any_horizontal([*every, pl.lit(False)]).sum().alias("rows"))
+        counts = frame.select(exprs).row(0, named=True)
+        rows = len(table.rows)
+        summaries = []
+        for f in self.standard.fields:
+            if f.name in self.positions:
+                i = self._index(f)
+                summaries.append(
+                    FieldSummary(
+                        f.name, True, int(counts[f"n{i}"]), int(counts[f"e{i}"])
+                    )
+                )
+            else:
+                summaries.append(FieldSummary(f.name, False, rows, rows))
+        all_missing = len(present) < len(self.standard.fields)
+        error_rows = rows if all_missing else int(counts["rows"] or 0)
+        return tuple(summaries), error_rows
+
+
+def _parse(text: pl.Expr, f: Field) -> pl.Expr:
+    """Parse the text of a field's cells to its type; null where it does not parse."""
+    if f.type in TEXT_TYPES:
+        return text
+    if f.type in ("integer", "year"):
+        shape = INTEGER_PATTERN if f.type == "integer" else YEAR_PATTERN
+        return pl.when(text.str.contains(shape)).then(text.cast(pl.Int64, strict=False))
+    if f.type == "number":
+        number = text.cast(pl.Float64, strict=False)
+        return pl.when(text.str.contains(NUMBER_PATTERN) & number.is_finite()).then(
+            number
+        )
+    if f.type == "boolean":
+        return (
+            pl.when(text.is_in(list(f.true_values)))
+            .then(True)
+            .when(text.is_in(list(f.false_values)))
+            .then(False)
+            .otherwise(None)
+        )
+    if f.type == "date":
+        parsed = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        return pl.when(text.str.contains(DATE_PATTERN)).then(parsed)
+    return _parse_datetime(text)
+
+
+def _parse_datetime(text: pl.Expr) -> pl.Expr:
+    """Parse ISO 8601 dates and times; one with an offset becomes naive UTC."""
+    parts = text.str.extract_groups(DATETIME_PATTERN)
+    wall = parts.struct.field("1").str.slice(0, 26)
+    offset = parts.struct.field("2")
+    naive = wall.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    minutes = (
+        offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+        + offset.str.slice(4, 2).cast(pl.Int64, strict=False)
+    ) * sign
+    minutes = pl.when(offset.is_null() | (offset == "Z")).then(0).otherwise(minutes)
+    return naive - pl.duration(minutes=minutes)
