@@ -1,0 +1,166 @@
+"""`govchain data validate`: exit codes and output, in-process and as a process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from govchain.cli._data import app
+from govchain.standards import StandardError
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "standards"
+
+# Runs `govchain` the way the installed command does, with the `data` group
+# added when the top-level app does not register it yet.
+LAUNCHER = """
+from govchain.cli import _app, _data, main
+if not any(group.name == "data" for group in _app.app.registered_groups):
+    _app.app.add_typer(_data.app, name="data")
+main()
+"""
+
+
+def govchain(*args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        env=env,
+    )
+
+
+def test_cli_valid_file_exits_0() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(FIXTURES / "duplicate-headers.csv"),
+            "--standard",
+            str(FIXTURES / "people.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "duplicate-headers.csv: valid against people.json" in result.output
+
+
+def test_cli_invalid_file_exits_1() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(FIXTURES / "leading-zeros.csv"),
+            "--standard",
+            str(FIXTURES / "counts.json"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "above the maximum 2" in result.output
+
+
+def test_cli_json_lists_findings() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(FIXTURES / "blank-headers.csv"),
+            "--standard",
+            str(FIXTURES / "people.json"),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [
+        (f["row"], f["column"], f["rule"], f["severity"]) for f in report["findings"]
+    ] == [
+        (1, "name", "missing-column", "error"),
+        (1, "column_2", "extra-column", "warning"),
+    ]
+
+
+def test_cli_bad_standard_raises() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(FIXTURES / "leading-zeros.csv"),
+            "--standard",
+            str(FIXTURES / "leading-zeros.csv"),
+        ],
+    )
+    assert isinstance(result.exception, StandardError)
+
+
+def test_cli_process_exit_codes(tmp_path: Path) -> None:
+    valid = govchain(
+        "data",
+        "validate",
+        str(FIXTURES / "duplicate-headers.csv"),
+        "--standard",
+        str(FIXTURES / "people.json"),
+    )
+    assert valid.returncode == 0, valid.stderr
+    invalid = govchain(
+        "data",
+        "validate",
+        str(FIXTURES / "leading-zeros.csv"),
+        "--standard",
+        str(FIXTURES / "counts.json"),
+    )
+    assert invalid.returncode == 1, invalid.stderr
+
+
+def test_cli_process_bad_standard_exits_2(tmp_path: Path) -> None:
+    standard = tmp_path / "bad.json"
+    standard.write_text(
+        '{"fields": [{"name": "v", "type": "number", "constraints": {"minimum": "abc"}}]}',
+        encoding="utf-8",
+    )
+    result = govchain(
+        "data",
+        "validate",
+        str(FIXTURES / "leading-zeros.csv"),
+        "--standard",
+        str(standard),
+    )
+    assert result.returncode == 2
+    assert result.stdout == b""
+    message = result.stderr.decode("utf-8")
+    assert 'bad.json: fields[0].constraints.minimum: "abc" is not a number' in message
+
+
+def test_cli_process_missing_file_exits_2(tmp_path: Path) -> None:
+    result = govchain(
+        "data",
+        "validate",
+        str(tmp_path / "absent.csv"),
+        "--standard",
+        str(FIXTURES / "counts.json"),
+    )
+    assert result.returncode == 2
+    assert b"absent.csv" in result.stderr
+
+
+def test_cli_process_json_is_the_report(tmp_path: Path) -> None:
+    result = govchain(
+        "data",
+        "validate",
+        str(FIXTURES / "leading-zeros.csv"),
+        "--standard",
+        str(FIXTURES / "counts.json"),
+        "--json",
+    )
+    assert result.returncode == 1
+    body = result.stdout.removesuffix(b"\n")
+    assert hashlib.sha256(body).hexdigest() == (
+        "9e635378b53087d3b9c33258de9e2f179046807b0335078ce1b1f8ddf2a7c21d"
+    )
