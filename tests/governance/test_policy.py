@@ -452,3 +452,17 @@ def test_default_policy_operators_present() -> None:
     ops = {type(rule.operator) for rule in DEFAULT_POLICY.rules}
     assert {Keep, Mask, MaskName, ScrubText, Pseudonymize, Suppress} <= ops
     assert {GeneralizeDate, GeneralizeAge, GeneralizeAddress} <= ops
+
+
+def test_package_exports_public_names() -> None:
+    import govchain.governance as governance
+
+    public = {
+        name
+        for name, value in vars(governance).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", "").startswith("govchain.governance.")
+    }
+    assert public <= set(governance.__all__)
+    for name in governance.__all__:
+        assert hasattr(governance, name)

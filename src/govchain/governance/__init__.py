@@ -19,6 +19,14 @@ from govchain.governance.desensitize import (
     normalize_identifier,
     operator_from_dict,
 )
+from govchain.governance.kanonymity import (
+    EquivalenceClass,
+    KAnonymityReport,
+    KEnforcement,
+    classes_below,
+    enforce_k,
+    measure_k,
+)
 from govchain.governance.policy import (
     DEFAULT_POLICY,
     FIELD_KINDS,
@@ -37,6 +45,7 @@ __all__ = [
     "FIELD_KINDS",
     "IDENTIFIER_KINDS",
     "MIN_MASTER_KEY_BYTES",
+    "EquivalenceClass",
     "FieldContext",
     "FieldKind",
     "GeneralizeAddress",
@@ -44,6 +53,8 @@ __all__ = [
     "GeneralizeDate",
     "GeneralizeNumber",
     "GeneralizeRegion",
+    "KAnonymityReport",
+    "KEnforcement",
     "Keep",
     "Mask",
     "MaskName",
@@ -54,7 +65,10 @@ __all__ = [
     "ScrubText",
     "Suppress",
     "apply_policy",
+    "classes_below",
     "derive_consumer_key",
+    "enforce_k",
+    "measure_k",
     "normalize_identifier",
     "operator_from_dict",
     "plan_policy",
