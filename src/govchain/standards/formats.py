@@ -125,6 +125,29 @@ _UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-
 _BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 _SHAPE = {"format": "is not in the expected form"}
+#: The reason codes of `govchain.identifiers.vectorised`. Its checks run with
+#: `strict=False`, so the codes for full-width characters, separators and
+#: lower-case letters do not occur, but they keep a phrase in case they do.
+_IDENTIFIER = {
+    "full-width": "contains full-width characters",
+    "separators": "contains separators",
+    "lowercase-x": "ends in a lower-case x",
+    "lowercase": "contains lower-case letters",
+    "country-code": "starts with a country code",
+    "invalid-length": "has the wrong number of characters",
+    "invalid-format": "contains characters that are not allowed there",
+    "invalid-checksum": "has an invalid check character",
+    "invalid-organisation-checksum": "has an invalid organisation code check character",
+    "invalid-birth-date": "contains a birth date that does not exist",
+    "future-birth-date": "contains a birth date in the future",
+    "invalid-registration-type": "has an unknown registration authority or type",
+    "invalid-mobile-prefix": "does not start with 13 to 19",
+    "invalid-area-code": "has no valid area code",
+    "invalid-local-number": "has a local number that starts with 0 or 1",
+    "unknown-region": "names an unknown region",
+    "retired-region": "is a region code no longer in use",
+    "unknown-postal-zone": "starts with an unknown postal zone",
+}
 
 FORMATS: dict[str, Format] = {
     f.name: f
@@ -133,12 +156,12 @@ FORMATS: dict[str, Format] = {
         Format("uri", "the URI", _regex_check(_URI), _SHAPE),
         Format("uuid", "the UUID", _regex_check(_UUID), _SHAPE),
         Format("binary", "the base64 value", _regex_check(_BASE64), _SHAPE),
-        Format("cn-resident-id", "the ID number", _resident_id),
-        Format("cn-uscc", "the unified social credit code", _uscc),
-        Format("cn-mobile", "the mobile number", _mobile),
-        Format("cn-phone", "the phone number", _phone),
-        Format("cn-region-code", "the region code", _region_code),
-        Format("cn-postal-code", "the postal code", _postal_code),
+        Format("cn-resident-id", "the ID number", _resident_id, _IDENTIFIER),
+        Format("cn-uscc", "the unified social credit code", _uscc, _IDENTIFIER),
+        Format("cn-mobile", "the mobile number", _mobile, _IDENTIFIER),
+        Format("cn-phone", "the phone number", _phone, _IDENTIFIER),
+        Format("cn-region-code", "the region code", _region_code, _IDENTIFIER),
+        Format("cn-postal-code", "the postal code", _postal_code, _IDENTIFIER),
     )
 }
 

@@ -367,7 +367,7 @@ class _Checker:
             self._add(
                 "enum",
                 f,
-                value.is_not_null() & ~value.is_in(allowed),
+                value.is_not_null() & ~value.is_in(allowed.implode()),
                 "the value in ",
                 f" is not one of {shown}{more}",
             )
