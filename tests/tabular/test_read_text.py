@@ -149,7 +149,8 @@ def test_read_table_blank_header_name() -> None:
 
 def test_read_table_latin1_not_guessed() -> None:
     with pytest.raises(
-        ValidationError, match=r"UTF-8, which fails at byte offset 20 \(line 3\)"
+        ValidationError,
+        match=r"UTF-8, which fails at byte offset 20 \(line 3, field 2, column 'name'\)",
     ) as caught:
         read_table(FIXTURES / "latin1.csv")
     assert "latin1.csv" in str(caught.value)
@@ -159,7 +160,8 @@ def test_read_table_latin1_not_guessed() -> None:
 
 def test_read_table_wrong_encoding_names_byte() -> None:
     with pytest.raises(
-        ValidationError, match=r"utf-8 byte sequence a9 at byte offset 20 \(line 3\)"
+        ValidationError,
+        match=r"utf-8 byte sequence a9 at byte offset 20 \(line 3, field 2, column 'name'\)",
     ):
         read_table(FIXTURES / "latin1.csv", encoding="utf-8")
 
@@ -181,7 +183,8 @@ def test_read_table_big5_invalid_byte(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_bytes("名稱,說明\n".encode("cp950") + b"\xff\xff\n")
     with pytest.raises(
-        ValidationError, match=r"cp950 byte sequence ff at byte offset 10 \(line 2\)"
+        ValidationError,
+        match=r"cp950 byte sequence ff at byte offset 10 \(line 2, field 1, column '名稱'\)",
     ):
         read_table(path, encoding="cp950")
 

@@ -25,7 +25,13 @@ def test_read_table_hong_kong_street_names() -> None:
     assert table.encoding is None
     assert table.header == ("English Name", "Chinese Name", "Dist_Council1")
     assert len(table.rows) == 4553
-    assert table.rows[0] == ("1ST LANE KEI LUN WAI", "麒麟圍１巷", "TM")
+    # The full-width digit of "麒麟圍１巷" becomes ASCII, with a note.
+    assert table.rows[0] == ("1ST LANE KEI LUN WAI", "麒麟圍1巷", "TM")
+    assert table.notes[0].kind == "width-normalized"
+    assert table.notes[0].row == 2
+    assert table.notes[0].column == "Chinese Name"
+    assert table.notes[0].cell == "B2"
+    assert len(table.notes) == 29
     assert table.row_numbers[0] == 2
     assert table.row_numbers[-1] == 4554
     assert table.rows[-1] == ("ZURICH AVENUE", "蘇黎世大道", "N")
@@ -119,17 +125,46 @@ def test_read_table_sheet_not_found() -> None:
     assert "'Sheet1', 'Broken refs'" in str(caught.value)
 
 
-def test_read_table_merged_label_left_empty() -> None:
+def test_read_table_xls_merged_label_filled() -> None:
     table = read_table(FIXTURES / "19codee.xls")
     assert table.sheet == "Accident"
     assert table.header == ("Field name", "Code", "Description")
     assert table.rows[:3] == [
         ("Severity of Accident", "1", "Fatal"),
-        (None, "2", "Serious"),
-        (None, "3", "Slight"),
+        ("Severity of Accident", "2", "Serious"),
+        ("Severity of Accident", "3", "Slight"),
     ]
     # Row 5 is a blank spacer row.
     assert table.row_numbers[:4] == [2, 3, 4, 6]
+    fill = table.notes[0]
+    assert (fill.kind, fill.severity, fill.row, fill.column) == (
+        "merged-fill",
+        "info",
+        3,
+        "Field name",
+    )
+    assert fill.message == (
+        "value copied from cell A2, the first cell of the merged range A2:A4"
+    )
+
+
+def test_read_table_xls_merged_label_left_empty() -> None:
+    table = read_table(FIXTURES / "19codee.xls", fill_merged=False)
+    assert table.rows[:3] == [
+        ("Severity of Accident", "1", "Fatal"),
+        (None, "2", "Serious"),
+        (None, "3", "Slight"),
+    ]
+    assert table.notes[0].kind == "merged-cell"
+    assert table.notes[0].severity == "warning"
+    assert table.notes[0].row == 3
+
+
+def test_read_table_text_export_suffix_hint(tmp_path: Path) -> None:
+    path = tmp_path / "export.txt"
+    path.write_text("a\tb\n1\t2\n", encoding="utf-16")
+    with pytest.raises(ValidationError, match=r"rename a tab-separated text export"):
+        read_table(path)
 
 
 def test_read_table_huge_dimension_costs_real_rows(tmp_path: Path) -> None:
@@ -172,6 +207,7 @@ def test_read_table_unsupported_suffix(tmp_path: Path) -> None:
     ) as caught:
         read_table(path)
     assert ".csv, .ods, .tsv, .xls, .xlsb, .xlsm, .xlsx" in str(caught.value)
+    assert "rename" not in str(caught.value)
     assert caught.value.reason == "unsupported-format"
 
 

@@ -6,16 +6,25 @@ import logging
 from pathlib import Path
 
 from govchain.errors import ValidationError
-from govchain.tabular._shape import RawRow, shape_rows
+from govchain.tabular._cleanup import clean_text_cells
+from govchain.tabular._dates import settle_date_columns
+from govchain.tabular._raw import CellNote, RawSheet, cell_reference
+from govchain.tabular._shape import HeaderOptions, Shaped, shape_rows
 from govchain.tabular._sheet import read_sheet
-from govchain.tabular._table import Table
+from govchain.tabular._table import ImportNote, Table, TableError
 from govchain.tabular._text import decode, split_records
+from govchain.tabular._xlsx import read_xlsx
 
 logger = logging.getLogger(__name__)
 
+#: Delimiter of each text file type, `None` to detect it.
 TEXT_SUFFIXES = {".csv": None, ".tsv": "\t"}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+OOXML_SUFFIXES = {".xlsx", ".xlsm"}
 SUPPORTED_SUFFIXES = sorted({*TEXT_SUFFIXES, *WORKBOOK_SUFFIXES})
+
+#: Error notes quoted in the message of a `TableError`. The rest are in `notes`.
+ERRORS_IN_MESSAGE = 3
 
 
 def read_table(
@@ -24,29 +33,95 @@ def read_table(
     sheet: str | None = None,
     header_row: int | None = None,
     encoding: str | None = None,
+    header_rows: int | None = None,
+    header_separator: str = "/",
+    fill_merged: bool = True,
+    normalize_width: bool = True,
+    strict: bool = True,
 ) -> Table:
     """Read a table from a .csv, .tsv, .xlsx, .xlsm, .xlsb, .xls or .ods file.
 
     The file's suffix picks the reader. For text files the encoding is detected
-    unless `encoding` names a Python codec, and a .csv file's delimiter (comma,
-    tab or semicolon) is detected. For workbooks `sheet` names the worksheet, and
-    by default the first visible one is read.
+    unless `encoding` names a Python codec (GBK and GB2312 are read as their
+    superset GB18030), and the delimiter of a .csv file (comma, tab or
+    semicolon) is detected. Every cell of a text file stays text. For workbooks
+    `sheet` names the worksheet, and by default the first visible one is read.
 
-    `header_row` is the 1-based physical row of the header. By default it is the
-    first row near the top that is about as wide as the data, which skips title
-    and note rows. 0 means that the file has no header row, so every row is data
-    and the columns are named `column_1` to `column_<n>`.
+    `header_row` is the 1-based physical row where the header starts. By default
+    it is the first row near the top that is about as wide as the data, which
+    skips title and note rows. 0 means that the file has no header row, so every
+    row is data and the columns are named `column_1` to `column_<n>`.
+    `header_rows` is the number of rows the header spans. By default the header
+    is one row, extended down over labels merged across several rows, and the
+    labels of each column are joined with `header_separator` (`基本信息/姓名`).
 
-    Raises `ValidationError` naming the file, and where it applies the sheet and
-    row, when the file cannot be read, decoded or parsed.
+    `fill_merged` copies the value of a merged range in the data into each of its
+    cells. `normalize_width` turns full-width digits, letters and spaces into
+    ASCII, leaving Chinese punctuation alone. Each change is listed in
+    `Table.notes`.
+
+    A cell whose value cannot be trusted, such as an 18-digit ID stored as a
+    number or the non-existent date 1900-02-29, gets an `error` note. With
+    `strict` (the default) any such cell raises `TableError` listing them. With
+    `strict=False` those cells are `None` and the table is returned.
+
+    Raises `ValidationError` naming the file, and where it applies the sheet, row
+    and column, when the file cannot be read, decoded or parsed.
     """
     path = Path(path)
     source = path.name
     suffix = path.suffix.lower()
+    _check_request(source, suffix, sheet)
+
+    codec: str | None = None
+    if suffix in TEXT_SUFFIXES:
+        raw, codec = _read_text(path, source=source, suffix=suffix, encoding=encoding)
+    elif suffix in OOXML_SUFFIXES:
+        raw = read_xlsx(path, source=source, sheet=sheet)
+    else:
+        raw = read_sheet(path, source=source, sheet=sheet)
+    clean_text_cells(raw, text_file=codec is not None, normalize_width=normalize_width)
+
+    options = HeaderOptions(
+        header_row=header_row,
+        header_rows=header_rows,
+        fill_merged=fill_merged,
+        separator=header_separator,
+    )
+    shaped = shape_rows(raw, options, source=source, check_width=codec is not None)
+    rows = [list(row) for row in shaped.rows]
+    columns = [shaped.first_column + index for index in range(len(shaped.header))]
+    notes = raw.notes + shaped.notes
+    notes += settle_date_columns(rows, shaped.row_numbers, columns, raw.kinds)
+    notes += _hidden_notes(raw, shaped, columns)
+
+    table = Table(
+        source=source,
+        sheet=raw.name,
+        header=shaped.header,
+        rows=[tuple(row) for row in rows],
+        row_numbers=shaped.row_numbers,
+        encoding=codec,
+        header_row=shaped.header_row,
+        notes=_import_notes(notes, raw, shaped),
+        header_rows=shaped.header_rows,
+    )
+    if table.notes:
+        logger.debug("%s: %d import notes", source, len(table.notes))
+    if strict and table.errors():
+        raise TableError(_errors_message(table), table=table)
+    return table
+
+
+def _check_request(source: str, suffix: str, sheet: str | None) -> None:
     if suffix not in TEXT_SUFFIXES and suffix not in WORKBOOK_SUFFIXES:
+        # Excel saves "Unicode text" as a tab-separated UTF-16 .txt file.
+        hint = (
+            "; rename a tab-separated text export to .tsv" if suffix == ".txt" else ""
+        )
         raise ValidationError(
             f"{source}: unsupported file type {suffix or '(no suffix)'!r}, "
-            f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}{hint}",
             reason="unsupported-format",
         )
     if suffix in TEXT_SUFFIXES and sheet is not None:
@@ -55,37 +130,104 @@ def read_table(
             reason="no-sheet",
         )
 
-    raw_rows: list[RawRow]
-    sheet_name: str | None = None
-    codec: str | None = None
-    if suffix in TEXT_SUFFIXES:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ValidationError(
-                f"{source}: cannot read the file ({exc.strerror})", reason="unreadable"
-            ) from exc
-        text, codec = decode(data, source=source, encoding=encoding)
-        raw_rows, delimiter = split_records(
-            text, source=source, delimiter=TEXT_SUFFIXES[suffix]
-        )
-        logger.debug("%s: encoding %s, delimiter %r", source, codec, delimiter)
-    else:
-        sheet_name, raw_rows = read_sheet(path, source=source, sheet=sheet)
 
-    shaped = shape_rows(
-        raw_rows,
-        source=source,
-        sheet=sheet_name,
-        header_row=header_row,
-        check_width=codec is not None,
+def _read_text(
+    path: Path, *, source: str, suffix: str, encoding: str | None
+) -> tuple[RawSheet, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(
+            f"{source}: cannot read the file ({exc.strerror})", reason="unreadable"
+        ) from exc
+    text, codec = decode(data, source=source, encoding=encoding)
+    rows, delimiter = split_records(
+        text, source=source, delimiter=TEXT_SUFFIXES[suffix]
     )
-    return Table(
-        source=source,
-        sheet=sheet_name,
-        header=shaped.header,
-        rows=shaped.rows,
-        row_numbers=shaped.row_numbers,
-        encoding=codec,
-        header_row=shaped.header_row,
+    logger.debug("%s: encoding %s, delimiter %r", source, codec, delimiter)
+    return RawSheet(name=None, rows=rows), codec
+
+
+def _hidden_notes(raw: RawSheet, shaped: Shaped, columns: list[int]) -> list[CellNote]:
+    """Return a warning for each hidden row and column that is part of the table."""
+    notes: list[CellNote] = []
+    header_numbers = range(shaped.header_row, shaped.header_row + shaped.header_rows)
+    for number in [*header_numbers, *shaped.row_numbers]:
+        if number in raw.hidden_rows:
+            notes.append(
+                CellNote(
+                    "hidden-row",
+                    "warning",
+                    number,
+                    None,
+                    "row is hidden in the workbook but was read like the other "
+                    "rows; check that it belongs in the import",
+                )
+            )
+    for column in columns:
+        if column in raw.hidden_columns:
+            notes.append(
+                CellNote(
+                    "hidden-column",
+                    "warning",
+                    None,
+                    column,
+                    "column is hidden in the workbook but was read like the other "
+                    "columns; check that it belongs in the import",
+                )
+            )
+    return notes
+
+
+def _import_notes(
+    notes: list[CellNote], raw: RawSheet, shaped: Shaped
+) -> tuple[ImportNote, ...]:
+    """Name the columns of `notes`, drop those on title rows and sort them.
+
+    Title rows above the header are not part of the table, so notes on their
+    cells would point at nothing that was imported.
+    """
+    kept: list[ImportNote] = []
+    for note in sorted(notes, key=_reading_order):
+        if note.row is not None and note.row < shaped.header_row:
+            continue
+        column_name = None
+        position = None if note.column is None else note.column - shaped.first_column
+        if position is not None and 0 <= position < len(shaped.header):
+            column_name = shaped.header[position]
+        cell = None
+        if raw.name is not None and note.row is not None and note.column is not None:
+            cell = cell_reference(note.row, note.column)
+        kept.append(
+            ImportNote(
+                kind=note.kind,
+                severity=note.severity,
+                sheet=note.sheet if note.sheet is not None else raw.name,
+                row=note.row,
+                column=column_name,
+                message=note.message,
+                cell=cell,
+            )
+        )
+    return tuple(kept)
+
+
+def _reading_order(note: CellNote) -> tuple[int, int, int]:
+    """Sort notes about sheets first, then by row and column."""
+    if note.row is None:
+        return (0, 0, -1 if note.column is None else note.column)
+    return (1, note.row, -1 if note.column is None else note.column)
+
+
+def _errors_message(table: Table) -> str:
+    errors = table.errors()
+    shown = "; ".join(
+        f"{note.place(table.source)}: {note.message}"
+        for note in errors[:ERRORS_IN_MESSAGE]
+    )
+    more = len(errors) - ERRORS_IN_MESSAGE
+    rest = f"; and {more} more" if more > 0 else ""
+    return (
+        f"{table.source}: {len(errors)} cells cannot be imported as they are, fix "
+        f"them in the file and import it again: {shown}{rest}"
     )

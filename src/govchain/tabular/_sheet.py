@@ -1,33 +1,117 @@
-"""Read one worksheet of an Excel or OpenDocument workbook as raw rows of text.
+"""Choose a worksheet, and read .xls, .xlsb and .ods worksheets with python-calamine.
 
-python-calamine parses the workbook. It sizes a sheet by the cells the file
-contains and ignores the dimension the file claims. Rows are converted one at a
-time here and empty rows are dropped, so a sheet claiming a million rows costs
-only the rows it has.
+.xlsx and .xlsm files are read by `_xlsx`, which sees more of the file. For the
+formats here python-calamine parses the workbook and gives typed values, merged
+ranges (.xls only) and sheet visibility.
 
-NOTE: calamine stores a sheet as a dense grid, so a single stray cell far from the
-data (say at XFD1048576) still makes it allocate the whole grid in between.
+NOTE: python-calamine 0.9 stores a sheet as a dense grid, so a stray cell far from
+the data makes it allocate the whole grid in between. An .xls sheet has at most
+65,536 rows, which bounds that cost; an .ods or .xlsb file has no such bound.
+Hidden rows and columns, formulas without a saved result, and the serial number
+behind a date are not visible through python-calamine, so they are not reported
+for these formats, and serial 60 (1900-02-29) reads as 1900-02-28.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import python_calamine
 
 from govchain.errors import ValidationError
-from govchain.tabular._shape import Cells, RawRow
+from govchain.tabular._raw import CellKind, CellNote, Cells, MergedRange, RawSheet
+from govchain.tabular._values import duration_text, number_cell
 
 logger = logging.getLogger(__name__)
 
 
-def read_sheet(
-    path: Path, *, source: str, sheet: str | None
-) -> tuple[str, list[RawRow]]:
-    """Return the name of the sheet read and its non-empty rows as text.
+def _state(visible: python_calamine.SheetVisibleEnum) -> str:
+    """Return the OOXML name of a sheet visibility (the enum is not hashable)."""
+    if visible == python_calamine.SheetVisibleEnum.Hidden:
+        return "hidden"
+    if visible == python_calamine.SheetVisibleEnum.VeryHidden:
+        return "veryHidden"
+    return "visible"
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """A sheet of a workbook as its directory lists it."""
+
+    name: str
+    state: str
+    """`visible`, `hidden` or `veryHidden` (hidden so that only macros show it)."""
+    is_worksheet: bool
+    """False for chart sheets, dialog sheets and macro sheets."""
+    part: str = ""
+    """Zip part that holds the sheet in an .xlsx file, "" for other formats."""
+
+
+def choose_sheet(
+    sheets: list[SheetEntry], *, source: str, sheet: str | None
+) -> SheetEntry:
+    """Return the sheet called `sheet`, or by default the first visible worksheet.
+
+    Raises `ValidationError` when there is no such sheet or it holds no cells.
+    """
+    if sheet is not None:
+        for entry in sheets:
+            if entry.name == sheet:
+                if not entry.is_worksheet:
+                    raise ValidationError(
+                        f"{source}: sheet {sheet!r} is a chart or macro sheet, not "
+                        "a worksheet; choose a worksheet",
+                        reason="no-sheet",
+                    )
+                return entry
+        raise ValidationError(
+            f"{source}: sheet {sheet!r} not found, the workbook has "
+            f"{', '.join(repr(entry.name) for entry in sheets)}",
+            reason="no-sheet",
+        )
+    worksheets = [entry for entry in sheets if entry.is_worksheet]
+    for entry in worksheets:
+        if entry.state == "visible":
+            return entry
+    if worksheets:
+        return worksheets[0]
+    raise ValidationError(
+        f"{source}: the workbook has no worksheets", reason="no-sheet"
+    )
+
+
+def sheet_notes(sheets: list[SheetEntry], chosen: SheetEntry) -> list[CellNote]:
+    """Return warnings about hidden worksheets, read or left out."""
+    notes: list[CellNote] = []
+    for entry in sheets:
+        if not entry.is_worksheet or entry.state == "visible":
+            continue
+        how = (
+            "very hidden (only macros can show it)"
+            if entry.state == "veryHidden"
+            else "hidden"
+        )
+        if entry is chosen:
+            message = f"the sheet read is {how} in the workbook; check that it holds the data meant for import"
+            notes.append(CellNote("hidden-sheet", "warning", None, None, message))
+        else:
+            message = (
+                f"sheet {entry.name!r} is {how} in the workbook and was not read; "
+                "pass its name as the sheet to read it"
+            )
+            notes.append(
+                CellNote(
+                    "hidden-sheet", "warning", None, None, message, sheet=entry.name
+                )
+            )
+    return notes
+
+
+def read_sheet(path: Path, *, source: str, sheet: str | None) -> RawSheet:
+    """Return the rows of one worksheet of an .xls, .xlsb or .ods file.
 
     `sheet=None` reads the first visible worksheet. Raises `ValidationError` when
     the workbook cannot be opened or has no sheet called `sheet`.
@@ -41,87 +125,74 @@ def read_sheet(
             reason="bad-workbook",
         ) from exc
 
-    name = _choose_sheet(workbook, source=source, sheet=sheet)
+    sheets = [
+        SheetEntry(
+            name=meta.name,
+            state=_state(meta.visible),
+            is_worksheet=meta.typ == python_calamine.SheetTypeEnum.WorkSheet,
+        )
+        for meta in workbook.sheets_metadata
+    ]
+    entry = choose_sheet(sheets, source=source, sheet=sheet)
+    raw = RawSheet(name=entry.name, rows=[], notes=sheet_notes(sheets, entry))
     try:
-        worksheet = workbook.get_sheet_by_name(name)
-        rows: list[RawRow] = []
-        # iter_rows starts at the sheet's first row even when the used range
-        # starts lower, so the index gives the physical row number.
-        for index, values in enumerate(worksheet.iter_rows()):
-            cells: Cells = [cell_text(value) for value in values]
-            if any(cell is not None for cell in cells):
-                rows.append((index + 1, cells))
+        worksheet = workbook.get_sheet_by_name(entry.name)
+        _read_rows(worksheet, raw)
+        for (first_row, first_column), (last_row, last_column) in (
+            worksheet.merged_cell_ranges or []
+        ):
+            raw.merges.append(
+                MergedRange(first_row + 1, first_column, last_row + 1, last_column)
+            )
     except python_calamine.CalamineError as exc:
         raise ValidationError(
-            f"{source}, sheet {name!r}: cannot read the sheet ({exc})",
+            f"{source}, sheet {entry.name!r}: cannot read the sheet ({exc})",
             reason="bad-workbook",
         ) from exc
-    logger.debug("%s, sheet %r: %d non-empty rows", source, name, len(rows))
-    return name, rows
+    logger.debug("%s, sheet %r: %d non-empty rows", source, entry.name, len(raw.rows))
+    return raw
 
 
-def _choose_sheet(
-    workbook: python_calamine.CalamineWorkbook, *, source: str, sheet: str | None
-) -> str:
-    names: list[str] = list(workbook.sheet_names)
-    if sheet is not None:
-        if sheet not in names:
-            raise ValidationError(
-                f"{source}: sheet {sheet!r} not found, the workbook has "
-                f"{', '.join(repr(name) for name in names)}",
-                reason="no-sheet",
-            )
-        return sheet
-    visible = [
-        meta.name
-        for meta in workbook.sheets_metadata
-        if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
-        and meta.visible == python_calamine.SheetVisibleEnum.Visible
-    ]
-    if visible:
-        return str(visible[0])
-    if names:
-        return names[0]
-    raise ValidationError(f"{source}: the workbook has no sheets", reason="no-sheet")
+def _read_rows(worksheet: python_calamine.CalamineSheet, raw: RawSheet) -> None:
+    # iter_rows starts at the sheet's first row even when the used range starts
+    # lower, but at the used range's first column.
+    offset = worksheet.start[1] if worksheet.start is not None else 0
+    for index, values in enumerate(worksheet.iter_rows()):
+        number = index + 1
+        cells: Cells = [None] * offset
+        for position, value in enumerate(values, start=offset):
+            cells.append(_cell_text(value, raw, row=number, column=position))
+        if any(cell is not None for cell in cells):
+            raw.rows.append((number, cells))
 
 
-def cell_text(value: object) -> str | None:
+def _cell_text(value: object, raw: RawSheet, *, row: int, column: int) -> str | None:
     """Return a cell value as text, or `None` for an empty cell.
 
-    Whole numbers lose the `.0` that Excel's float storage adds (`123`), other
-    numbers get at most 15 significant digits as Excel shows them (`29.02`, not
-    `29.020000000000003`), dates and times become ISO 8601 and durations ISO 8601
-    durations (`PT255H10M10S`). Strings stay as they are.
+    Numbers go through `number_cell`, dates and times become ISO 8601 and
+    durations ISO 8601 durations (`PT255H10M10S`). Strings stay as they are.
 
     NOTE: python-calamine 0.9 passes error cells such as `#N/A` and `#REF!` as
-    empty strings, so they read as empty cells.
+    empty strings, so they read as empty cells without a note.
     """
     if isinstance(value, str):
         return value if value != "" else None
+    kind: CellKind
+    text: str | None
     if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
+        kind, text = "bool", "TRUE" if value else "FALSE"
+    elif isinstance(value, int | float):
+        kind = "number"
+        text, note = number_cell(value, row=row, column=column)
+        if note is not None:
+            raw.notes.append(note)
+    elif isinstance(value, datetime.datetime | datetime.date):
+        kind, text = "date", value.isoformat()
+    elif isinstance(value, datetime.time):
+        kind, text = "time", value.isoformat()
+    elif isinstance(value, datetime.timedelta):
+        kind, text = "duration", duration_text(value)
+    else:
         return str(value)
-    if isinstance(value, float):
-        return _number_text(value)
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return _duration_text(value)
-    return str(value)
-
-
-def _number_text(value: float) -> str:
-    if math.isfinite(value) and value.is_integer():
-        return str(int(value))
-    return format(value, ".15g")
-
-
-def _duration_text(value: datetime.timedelta) -> str:
-    sign = "-" if value < datetime.timedelta(0) else ""
-    total = abs(value)
-    hours, rest = divmod(total, datetime.timedelta(hours=1))
-    minutes, rest = divmod(rest, datetime.timedelta(minutes=1))
-    seconds = rest.total_seconds()
-    seconds_text = str(int(seconds)) if seconds.is_integer() else format(seconds, "g")
-    return f"{sign}PT{hours}H{minutes}M{seconds_text}S"
+    raw.kinds[row, column] = kind
+    return text

@@ -1,8 +1,50 @@
-"""The `Table` value that every reader returns."""
+"""The `Table` value that every reader returns, and the notes it carries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from govchain.errors import ValidationError
+from govchain.tabular._raw import Severity
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportNote:
+    """Something the import changed, withheld or could not judge in one place.
+
+    A note never contains a cell's value, because cells hold personal data. It
+    names the place and the fault instead. docs/import.md lists every `kind`.
+    """
+
+    kind: str
+    """Stable code such as `precision-lost` or `width-normalized`."""
+    severity: Severity
+    """`error`: the cell's value is not trustworthy and was withheld (`None`).
+    `warning`: the value was kept but should be checked. `info`: the value was
+    changed in a documented, lossless way."""
+    sheet: str | None
+    """Worksheet the note is about, `None` for text files."""
+    row: int | None
+    """1-based physical row, `None` for a note about a whole sheet or column."""
+    column: str | None
+    """Column name in `Table.header`, `None` when the place is not in a column."""
+    message: str
+    """Lower-case description of the fault and what to do about it."""
+    cell: str | None = None
+    """A1 reference such as `C2` for a workbook cell, `None` otherwise."""
+
+    def place(self, source: str) -> str:
+        """Return where the note points, such as `a.xlsx, sheet 'PSI', row 2`."""
+        parts = [source]
+        if self.sheet is not None:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -10,9 +52,12 @@ class Table:
     """A table read from a spreadsheet or a delimited text file.
 
     Every cell is text exactly as published, or `None` when the cell is empty, so
-    identifiers such as `0501010019` keep their leading zeros. Row numbers are
-    1-based and physical: the row in the sheet, or for text files the line on
-    which the record starts, so that messages point where an editor shows them.
+    identifiers such as `0501010019` keep their leading zeros. The exceptions are
+    listed in `notes`: a cell whose value cannot be trusted is `None` with an
+    `error` note, and a cell changed in a lossless way (full-width digits,
+    a date written as text) has an `info` note. Row numbers are 1-based and
+    physical: the row in the sheet, or for text files the line on which the
+    record starts, so that messages point where an editor shows them.
     """
 
     source: str
@@ -20,7 +65,9 @@ class Table:
     sheet: str | None
     """Worksheet the table was read from, `None` for text files."""
     header: tuple[str, ...]
-    """Column names: unique, stripped, `column_<n>` where the header cell is empty."""
+    """Column names: unique, stripped, `column_<n>` where the header cell is empty.
+    A header over several rows gives names joined by a separator, such as
+    `基本信息/姓名`."""
     rows: list[tuple[str | None, ...]]
     """Data rows below the header, as wide as `header`, without fully empty rows."""
     row_numbers: list[int]
@@ -28,7 +75,11 @@ class Table:
     encoding: str | None
     """Python codec that decoded a text file, `None` for workbooks."""
     header_row: int
-    """Physical row of the header, or 0 when the file has no header row."""
+    """Physical row of the header (its first row), or 0 without a header row."""
+    notes: tuple[ImportNote, ...] = ()
+    """What the import changed, withheld or found suspicious, in reading order."""
+    header_rows: int = 1
+    """Number of physical rows the header spans, 0 without a header row."""
 
     def column(self, name: str) -> list[str | None]:
         """Return the cells of column `name`, one per data row.
@@ -40,3 +91,20 @@ class Table:
         except ValueError:
             raise KeyError(name) from None
         return [row[index] for row in self.rows]
+
+    def errors(self) -> tuple[ImportNote, ...]:
+        """Return the notes of severity `error`: cells withheld as untrustworthy."""
+        return tuple(note for note in self.notes if note.severity == "error")
+
+
+class TableError(ValidationError):
+    """Cells of a file cannot be imported as they are.
+
+    Raised by `read_table` in strict mode. `notes` holds every `error` note and
+    `table` the table as it would have been read with `strict=False`.
+    """
+
+    def __init__(self, message: str, *, table: Table) -> None:
+        super().__init__(message, reason="bad-cells")
+        self.table = table
+        self.notes = table.errors()

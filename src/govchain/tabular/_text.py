@@ -1,7 +1,10 @@
 """Decode delimited text files and split them into raw rows.
 
-Government files arrive in UTF-8 (with or without a byte order mark), UTF-16 with
-a byte order mark, Big5/CP950 (Taiwan, Hong Kong) and GB18030 (mainland China).
+Government files arrive in UTF-8 (with or without a byte order mark), UTF-16 (what
+Excel saves as "Unicode text", with a byte order mark, rarely without one),
+Big5/CP950 (Taiwan, Hong Kong) and GB18030 or its subsets GBK and GB2312
+(mainland China). Latin-1 and other single-byte code pages are never guessed,
+because every byte sequence decodes in them, so a wrong guess goes unnoticed.
 Decoding is always strict: a byte sequence that the chosen codec cannot decode
 raises `ValidationError` rather than being replaced, because a silently changed
 character in a name or an identifier would be recorded on the ledger as fact.
@@ -18,7 +21,7 @@ from collections import Counter
 import charset_normalizer
 
 from govchain.errors import ValidationError
-from govchain.tabular._shape import RawRow
+from govchain.tabular._raw import RawRow
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,14 @@ BOMS = [
     (codecs.BOM_UTF16_BE, "utf-16"),
 ]
 
+#: Codecs that a caller may name but that lack characters found in real names.
+#: GB18030 decodes every GBK and GB2312 file identically and adds the characters
+#: those lack, such as 䶮 (U+4DAE) and 𠈌 (U+2020C), so they are read as GB18030.
+SUPERSET_CODECS = {"gbk": "gb18030", "gb2312": "gb18030"}
+
+#: Bytes at the start of a file that BOM-less UTF-16 detection looks at.
+UTF16_SAMPLE_BYTES = 4096
+
 DELIMITERS = [",", "\t", ";"]
 
 #: Characters of text that delimiter detection looks at.
@@ -57,9 +68,10 @@ ENCODING_HINT = (
 def decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str]:
     """Decode `data` strictly and return the text and the codec used.
 
-    With `encoding` given, only that codec is tried. Otherwise the order is a byte
-    order mark, then UTF-8, then what charset-normalizer finds among Big5 and
-    GB18030. A leading byte order mark never stays in the text.
+    With `encoding` given, only that codec is tried, except that GBK and GB2312
+    are read as GB18030. Otherwise the order is a byte order mark, then UTF-16
+    recognised by its NUL bytes, then UTF-8, then what charset-normalizer finds
+    among Big5 and GB18030. A leading byte order mark never stays in the text.
     """
     if encoding is not None:
         codec = _known_codec(encoding, source=source)
@@ -69,40 +81,65 @@ def decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str]
         if data.startswith(bom):
             return _decode_with(data, codec, source=source), codec
 
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return _decode_with(data, utf16, source=source), utf16
+
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:
         detected = _decode_detected(data, source=source)
         if detected is not None:
             return detected
-        line = _line_at(data, utf8_error.start, "utf-8")
+        place = _place_of(data, utf8_error.start, "utf-8")
         raise ValidationError(
             f"{source}: cannot detect the text encoding, the file is neither "
             f"Big5/CP950 nor GB18030 nor valid UTF-8, which fails at byte offset "
-            f"{utf8_error.start} (line {line}); {ENCODING_HINT}",
+            f"{utf8_error.start} ({place}); {ENCODING_HINT}",
             reason="bad-encoding",
         ) from utf8_error
 
 
 def _known_codec(encoding: str, *, source: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        name = codecs.lookup(encoding).name
     except LookupError as exc:
         raise ValidationError(
             f"{source}: unknown text encoding {encoding!r}; {ENCODING_HINT}",
             reason="bad-encoding",
         ) from exc
+    return SUPERSET_CODECS.get(name, name)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Return `utf-16-le` or `utf-16-be` when NUL bytes show UTF-16 text.
+
+    Text in UTF-8 or a legacy code page has no NUL bytes. UTF-16 text has one in
+    every ASCII character (delimiters, digits, line ends), always in the high byte
+    of the pair, so the NUL bytes crowd into odd offsets for little-endian and
+    into even offsets for big-endian.
+    """
+    sample = data[: UTF16_SAMPLE_BYTES - UTF16_SAMPLE_BYTES % 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    if odd >= pairs / 5 and odd >= 4 * even:
+        return "utf-16-le"
+    if even >= pairs / 5 and even >= 4 * odd:
+        return "utf-16-be"
+    return None
 
 
 def _decode_with(data: bytes, codec: str, *, source: str) -> str:
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        line = _line_at(data, exc.start, codec)
         raise ValidationError(
             f"{source}: invalid {codec} byte sequence "
             f"{data[exc.start : exc.end].hex(' ')} at byte offset {exc.start} "
-            f"(line {line}); {ENCODING_HINT}",
+            f"({_place_of(data, exc.start, codec)}); {ENCODING_HINT}",
             reason="bad-encoding",
         ) from exc
     return text.removeprefix("\ufeff")
@@ -128,10 +165,28 @@ def _decode_detected(data: bytes, *, source: str) -> tuple[str, str] | None:
     return None
 
 
-def _line_at(data: bytes, offset: int, codec: str) -> int:
-    """Return the 1-based line that contains byte `offset`."""
+def _place_of(data: bytes, offset: int, codec: str) -> str:
+    """Return the line, field and column name of byte `offset`, for a message.
+
+    The bytes before `offset` are decoded with replacement characters only to
+    count lines and delimiters, never to produce values. The field number counts
+    delimiters on the line and ignores quoting, so it is an estimate for lines
+    with quoted delimiters.
+    """
     before = data[:offset].decode(codec, errors="replace")
-    return before.count("\n") + 1
+    line = before.count("\n") + 1
+    if line == 1:
+        return "line 1"
+    delimiter = detect_delimiter(before)
+    line_text = before.rsplit("\n", 1)[-1]
+    field = line_text.count(delimiter) + 1
+    header = next(
+        csv.reader([before.split("\n", 1)[0].strip("\r\ufeff")], delimiter=delimiter)
+    )
+    place = f"line {line}, field {field}"
+    if field <= len(header) and header[field - 1].strip():
+        place += f", column {header[field - 1].strip()!r}"
+    return place
 
 
 def split_records(
