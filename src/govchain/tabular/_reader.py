@@ -227,7 +227,8 @@ def _errors_message(table: Table) -> str:
     )
     more = len(errors) - ERRORS_IN_MESSAGE
     rest = f"; and {more} more" if more > 0 else ""
-    return (
-        f"{table.source}: {len(errors)} cells cannot be imported as they are, fix "
-        f"them in the file and import it again: {shown}{rest}"
-    )
+    if len(errors) == 1:
+        head = "1 cell cannot be imported as it is, fix it"
+    else:
+        head = f"{len(errors)} cells cannot be imported as they are, fix them"
+    return f"{table.source}: {head} in the file and import it again: {shown}{rest}"
