@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import random
 import re
 from pathlib import Path
@@ -28,6 +29,7 @@ from govchain.governance.desensitize import (
     Pseudonymize,
     ScrubText,
     Suppress,
+    _hmac_sha256_each,
     derive_consumer_key,
     normalize_identifier,
     operator_from_dict,
@@ -475,6 +477,14 @@ def test_generalize_age_rejects_bad_edges(edges: tuple[int, ...]) -> None:
         ("广州市越秀区某某市场2楼", "广州市越秀区"),
         ("浙江省 杭州市 西湖区 文三路", "浙江省杭州市西湖区"),
         ("西湖区文三路", "西湖区"),
+        ("江苏省镇江市京口区正东路1号", "江苏省镇江市京口区"),
+        ("浙江省台州市路桥区路桥街道", "浙江省台州市路桥区"),
+        ("山西省临汾市乡宁县昌宁镇", "山西省临汾市乡宁县"),
+        ("云南省昭通市镇雄县乌峰街道", "云南省昭通市镇雄县"),
+        (
+            "甘肃省临夏回族自治州积石山保安族东乡族撒拉族自治县",
+            "甘肃省临夏回族自治州积石山保安族东乡族撒拉族自治县",
+        ),
     ],
 )
 def test_generalize_address_cuts_at_district(address: str, district: str) -> None:
@@ -588,3 +598,25 @@ def test_operator_nested_column_raises_without_values() -> None:
     with pytest.raises(ValidationError, match="has no text form") as info:
         Mask.id_number().apply(column)
     assert "110101199001019992" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "length"),
+    [("base32", 16), ("base32", 20), ("base32", 41), ("base32", 52), ("hex", 64)],
+)
+def test_pseudonymize_token_is_hmac_of_normalized(encoding: str, length: int) -> None:
+    op = Pseudonymize(prefix="t", length=length, encoding=encoding)  # type: ignore[arg-type]
+    bound = op.for_consumer(MASTER_KEY, "city-health")
+    token = bound.apply(pl.Series([" 11010519491231002x"])).item()
+    key = derive_consumer_key(MASTER_KEY, "city-health")
+    digest = hmac.digest(key, b"11010519491231002X", "sha256")
+    text = digest.hex() if encoding == "hex" else base64.b32encode(digest).decode()
+    assert token == "t" + text.lower()[:length]
+
+
+@pytest.mark.parametrize("key_size", [32, 64, 65, 100])
+def test_hmac_each_matches_stdlib(key_size: int) -> None:
+    key = bytes(range(key_size))
+    messages = [b"", b"11010519491231002X", b"x" * 200]
+    expected = [hmac.digest(key, message, "sha256") for message in messages]
+    assert _hmac_sha256_each(key, messages) == expected
