@@ -132,3 +132,20 @@ def anchored_spans(rows: dict[int, Cells], merges: list[MergedRange]) -> dict[in
             spans.get(merged.first_row, 0), merged.last_column + 1
         )
     return spans
+
+
+def merged_columns_end(
+    rows: dict[int, Cells], merges: list[MergedRange], *, first_row: int, end: int
+) -> int:
+    """Return `end`, one past the table's last column, widened to cover every
+    filled merged range from row `first_row` on that starts inside the table.
+
+    A merged range that was not filled still covers its columns.
+    """
+    for merged in merges:
+        if merged.first_row < first_row or merged.first_column >= end:
+            continue
+        anchor = rows.get(merged.first_row, [])
+        if merged.first_column < len(anchor) and anchor[merged.first_column]:
+            end = max(end, merged.last_column + 1)
+    return end

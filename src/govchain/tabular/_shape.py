@@ -14,7 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from govchain.errors import ValidationError
-from govchain.tabular._merge import anchored_spans, fill_data, fill_range, header_end
+from govchain.tabular._merge import (
+    anchored_spans,
+    fill_data,
+    fill_range,
+    header_end,
+    merged_columns_end,
+)
 from govchain.tabular._raw import CellNote, Cells, MergedRange, RawRow, RawSheet
 
 logger = logging.getLogger(__name__)
@@ -78,18 +84,7 @@ def shape_rows(
             reason="empty-table",
         )
 
-    header_row = options.header_row
-    if header_row is None:
-        header_row = _detect_header(
-            list(rows.items()), anchored_spans(rows, raw.merges)
-        )
-        logger.debug(
-            "%s: header detected at row %d", describe(source, sheet), header_row
-        )
-    elif header_row != 0:
-        _check_header_row(rows, header_row, source=source, sheet=sheet)
-    end = _header_end(header_row, options.header_rows, raw.merges, source, sheet)
-
+    header_row, end = _find_header(rows, raw.merges, options, source, sheet)
     notes: list[CellNote] = []
     block: list[Cells] = []
     if header_row:
@@ -109,6 +104,7 @@ def shape_rows(
         width = max(len(cells) for cells in block)
         _check_widths(data, width, source=source, sheet=sheet)
     first, last = _column_span([cells for _, cells in data] + block)
+    last = merged_columns_end(rows, raw.merges, first_row=header_row, end=last)
     width = last - first
     if block:
         names = _column_names(_flatten(block, first, width, options.separator))
@@ -122,6 +118,27 @@ def shape_rows(
         row_numbers=[number for number, _ in data],
         first_column=first,
         notes=notes,
+    )
+
+
+def _find_header(
+    rows: dict[int, Cells],
+    merges: list[MergedRange],
+    options: HeaderOptions,
+    source: str,
+    sheet: str | None,
+) -> tuple[int, int]:
+    """Return the first and last physical row of the header, (0, 0) without one."""
+    header_row = options.header_row
+    if header_row is None:
+        header_row = _detect_header(list(rows.items()), anchored_spans(rows, merges))
+        logger.debug(
+            "%s: header detected at row %d", describe(source, sheet), header_row
+        )
+    elif header_row != 0:
+        _check_header_row(rows, header_row, source=source, sheet=sheet)
+    return header_row, _header_end(
+        header_row, options.header_rows, merges, source, sheet
     )
 
 
