@@ -343,7 +343,7 @@ def test_merged_header_one_row_declared() -> None:
         "联系方式_2",
         "所属街道",
     )
-    # Row 2 holds the sub-headers; declaring one header row makes it data.
+    # Row 2 contains the sub-headers; declaring one header row makes it data.
     assert table.row_numbers == [2, 3, 4, 5]
 
 

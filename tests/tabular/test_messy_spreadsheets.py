@@ -2,7 +2,7 @@
 expectations.
 
 tests/fixtures/import/SOURCES.md names each file's project and what that project
-expects. Where govchain deliberately differs, the test says how and why.
+expects. Where govchain deliberately differs, the test states how and why.
 """
 
 from pathlib import Path

@@ -49,9 +49,9 @@ def test_classify_format(code: str, expected: str | None) -> None:
 def test_serial_cell_1900(
     serial: float, expected: str | None, note: str | None
 ) -> None:
-    text, made = serial_cell(serial, "date", date1904=False, row=2, column=0)
+    text, result_note = serial_cell(serial, "date", date1904=False, row=2, column=0)
     assert text == expected
-    assert (made.kind if made else None) == note
+    assert (result_note.kind if result_note else None) == note
 
 
 @pytest.mark.parametrize(
@@ -110,9 +110,9 @@ def test_serial_cell_duration() -> None:
     ],
 )
 def test_number_cell(value: float, expected: str | None, note: str | None) -> None:
-    text, made = number_cell(value, row=2, column=2)
+    text, result_note = number_cell(value, row=2, column=2)
     assert text == expected
-    assert (made.kind if made else None) == note
+    assert (result_note.kind if result_note else None) == note
 
 
 def test_number_cell_note_place() -> None:

@@ -39,8 +39,8 @@ SCIENTIFIC_MIN_EXPONENT = 10
 def clean_text_cells(raw: RawSheet, *, text_file: bool, normalize_width: bool) -> None:
     """Clean every text cell of `raw` in place and add a note for each change.
 
-    Spreadsheet guards are removed only from text files, where they are export
-    artefacts; in a workbook an apostrophe or `="..."` typed as text is the value.
+    Spreadsheet guards are removed only from text files, where an export wrote
+    them. In a workbook an apostrophe or `="..."` typed as text is the value.
     Rows left with nothing but spaces are dropped with a note.
     """
     kept = []

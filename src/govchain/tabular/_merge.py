@@ -69,8 +69,8 @@ def fill_data(
     """Handle merged ranges below row `after` and return a note for each cell.
 
     With `fill` every empty cell of a range gets the range's value and an `info`
-    note. Without it the cells stay empty and get a `warning`, because a reader
-    of the file sees the value there.
+    note. Without it the cells stay empty and get a `warning`, because a
+    spreadsheet program shows the value in them.
     """
     notes: list[CellNote] = []
     for merged in merges:

@@ -1,4 +1,4 @@
-"""What a reader hands over before the table is shaped: raw rows and cell facts.
+"""Raw rows and cell facts that a reader returns before the table is shaped.
 
 Positions here are physical: a 1-based row number and a 0-based column index (0 is
 column A, or the first field of a text record). They become column names only once

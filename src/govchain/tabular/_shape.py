@@ -45,7 +45,7 @@ class Shaped:
 
 @dataclass(frozen=True)
 class HeaderOptions:
-    """How the caller asked for the header and merged cells to be handled."""
+    """Caller's choices for the header rows and merged cells."""
 
     header_row: int | None
     header_rows: int | None

@@ -1,6 +1,6 @@
 """Choose a worksheet, and read .xls, .xlsb and .ods worksheets with python-calamine.
 
-.xlsx and .xlsm files are read by `_xlsx`, which sees more of the file. For the
+.xlsx and .xlsm files are read by `_xlsx`, which reads more of the file. For the
 formats here python-calamine parses the workbook and gives typed values, merged
 ranges (.xls only) and sheet visibility.
 
@@ -47,7 +47,7 @@ class SheetEntry:
     is_worksheet: bool
     """False for chart sheets, dialog sheets and macro sheets."""
     part: str = ""
-    """Zip part that holds the sheet in an .xlsx file, "" for other formats."""
+    """Zip part that contains the sheet in an .xlsx file, "" for other formats."""
 
 
 def choose_sheet(
@@ -55,7 +55,7 @@ def choose_sheet(
 ) -> SheetEntry:
     """Return the sheet called `sheet`, or by default the first visible worksheet.
 
-    Raises `ValidationError` when there is no such sheet or it holds no cells.
+    Raises `ValidationError` when there is no such sheet or no worksheet.
     """
     if sheet is not None:
         for entry in sheets:
@@ -89,24 +89,24 @@ def sheet_notes(sheets: list[SheetEntry], chosen: SheetEntry) -> list[CellNote]:
     for entry in sheets:
         if not entry.is_worksheet or entry.state == "visible":
             continue
-        how = (
-            "very hidden (only macros can show it)"
-            if entry.state == "veryHidden"
-            else "hidden"
-        )
-        if entry is chosen:
-            message = f"the sheet read is {how} in the workbook; check that it holds the data meant for import"
-            notes.append(CellNote("hidden-sheet", "warning", None, None, message))
+        if entry.state == "veryHidden":
+            visibility = "very hidden (only macros can show it)"
         else:
+            visibility = "hidden"
+        if entry is chosen:
             message = (
-                f"sheet {entry.name!r} is {how} in the workbook and was not read; "
-                "pass its name as the sheet to read it"
+                f"the sheet read is {visibility} in the workbook; check that it "
+                "contains the data to import"
             )
-            notes.append(
-                CellNote(
-                    "hidden-sheet", "warning", None, None, message, sheet=entry.name
-                )
-            )
+            notes.append(CellNote("hidden-sheet", "warning", None, None, message))
+            continue
+        message = (
+            f"sheet {entry.name!r} is {visibility} in the workbook and was not "
+            "read; pass its name as the sheet to read it"
+        )
+        notes.append(
+            CellNote("hidden-sheet", "warning", None, None, message, sheet=entry.name)
+        )
     return notes
 
 

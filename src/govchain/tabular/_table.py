@@ -77,7 +77,8 @@ class Table:
     header_row: int
     """Physical row of the header (its first row), or 0 without a header row."""
     notes: tuple[ImportNote, ...] = ()
-    """What the import changed, withheld or found suspicious, in reading order."""
+    """Changes, withheld cells and suspicious values of the import, in reading
+    order."""
     header_rows: int = 1
     """Number of physical rows the header spans, 0 without a header row."""
 
@@ -100,7 +101,7 @@ class Table:
 class TableError(ValidationError):
     """Cells of a file cannot be imported as they are.
 
-    Raised by `read_table` in strict mode. `notes` holds every `error` note and
+    Raised by `read_table` in strict mode. `notes` contains every `error` note and
     `table` the table as it would have been read with `strict=False`.
     """
 

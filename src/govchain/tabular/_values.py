@@ -4,8 +4,8 @@ A spreadsheet stores a number as an IEEE 754 double, and Excel keeps only 15
 significant digits of what is typed. An 18-digit resident ID typed into a General
 cell is stored as `110101199001020000` (the last three digits are gone), and no
 reader can bring them back. Such cells are withheld with an error note. Dates are
-numbers too ("serials": days since an epoch), told apart only by the cell's number
-format.
+numbers too ("serials": days since an epoch), distinguished only by the cell's
+number format.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ PRECISION_LIMIT = 10**15
 LONG_NUMBER = 10**11
 
 #: Built-in number formats of ECMA-376 Part 1, 18.8.30, that show dates or times.
-#: 27 to 36 and 50 to 58 are the East Asian formats; in the zh-CN table 32 to 35,
-#: 55 and 56 are times such as `h"时"mm"分"` and the rest dates such as
+#: 27 to 36 and 50 to 58 are the East Asian formats. In the zh-CN table 32 to 35,
+#: 55 and 56 are times such as `h"时"mm"分"`, and the rest are dates such as
 #: `yyyy"年"m"月"d"日"`.
 BUILTIN_FORMATS: dict[int, FormatClass] = {
     **dict.fromkeys([14, 15, 16, 17, 27, 28, 29, 30, 31, 36], "date"),
@@ -88,7 +88,7 @@ def number_text(value: float | int) -> str:
 def number_cell(
     value: float | int, *, row: int, column: int
 ) -> tuple[str | None, CellNote | None]:
-    """Return the text of a numeric cell and a note when it holds a long number.
+    """Return the text of a numeric cell and a note when it contains a long number.
 
     A number of 16 or more digits is withheld (`None`) with an error note, and a
     whole number of 12 to 15 digits is kept with a warning.

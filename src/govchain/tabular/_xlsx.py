@@ -16,6 +16,9 @@ The parts are parsed with expat, which since version 2.4 limits entity expansion
 ("billion laughs"), and ElementTree never loads external entities. Rows are
 processed and dropped one at a time, so memory grows with the number of filled
 cells and of shared strings, not with the size the sheet claims.
+
+NOTE: the uncompressed size of a part is not limited, so a small file that
+inflates to millions of filled cells (a zip bomb) costs memory for all of them.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ _KINDS: dict[FormatClass, CellKind] = {
 
 @dataclass
 class _Book:
-    """What the workbook part and its relationships say."""
+    """Sheets, date system and part names read from the workbook part."""
 
     sheets: list[SheetEntry]
     date1904: bool
@@ -83,7 +86,8 @@ class _Book:
 
 @dataclass
 class _Context:
-    """What cell conversion needs: shared strings, formats and the date system."""
+    """Shared strings, number formats and date system for cell conversion, and
+    the kinds and notes that conversion records."""
 
     source: str
     sheet: str
@@ -306,8 +310,8 @@ def _read_worksheet(
 def _sheet_elements(stream: IO[bytes]) -> Iterator[ElementTree.Element]:
     """Yield each finished `<row>`, `<mergeCell>` and `<col>` of a sheet part.
 
-    Processed rows are removed from `<sheetData>`, so the tree never holds more
-    than one row.
+    Processed rows are removed from `<sheetData>`, so the tree never contains
+    more than one row.
     """
     sheet_data: ElementTree.Element | None = None
     for event, element in ElementTree.iterparse(stream, events=("start", "end")):
@@ -370,7 +374,12 @@ def parse_range(reference: str) -> MergedRange | None:
 def _cell_text(
     cell: ElementTree.Element, context: _Context, *, row: int, column: int
 ) -> str | None:
-    """Return a cell's value as text, recording its kind and any note."""
+    """Return a cell's value as text, recording its kind and any note.
+
+    `t` is the cell type of ECMA-376 Part 1, 18.18.11: `s` shared string,
+    `inlineStr`, `str` formula text, `b` boolean, `e` error, `d` ISO 8601 date,
+    and `n` (the default) number.
+    """
     cell_type = cell.get("t", "n")
     has_formula = False
     value: str | None = None
@@ -383,12 +392,14 @@ def _cell_text(
             value = child.text or ""
         elif name == "is":
             inline = _rich_text(child)
+
     if cell_type == "inlineStr" and inline is not None:
         return inline
     if value is None:
         if has_formula:
             context.notes.append(_formula_note(row, column))
         return None
+
     if cell_type == "s":
         return _shared_string(context, value, row=row, column=column)
     if cell_type in ("str", "inlineStr"):
