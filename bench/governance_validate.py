@@ -4,9 +4,9 @@ Usage: `python bench/governance_validate.py [--rows N] [--rounds R] [--record FI
 [--no-frictionless]`
 
 The run writes a synthetic health-check register of `--rows` rows (1,000,000
-by default) and 10 columns to a temporary CSV file: made-up names, ID numbers
-with valid check characters for real county codes, mobile numbers, dates,
-enum codes, region codes and postal codes. One row in every 10,000 carries a
+by default) and 10 columns to a temporary CSV file. Its cells are made-up
+names, ID numbers with valid check characters for real county codes, mobile
+numbers, dates, enum codes, region codes and postal codes. One row in every 10,000 carries a
 wrong ID check character and another a date before the standard's minimum.
 
 It then measures, in rows per second:
@@ -377,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-frictionless", action="store_true", help="Skip the frictionless-py run."
     )
     args = parser.parse_args(argv)
+
     with tempfile.TemporaryDirectory(prefix="govchain-bench-") as directory:
         path = Path(directory) / "register.csv"
         log(f"writing {args.rows:,} rows to {path}")
@@ -385,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"written in {write_seconds:.1f} s, {size_mb:.0f} MB")
         seconds, validation = measure_govchain(path, args.rounds)
         frictionless = None if args.no_frictionless else measure_frictionless(path)
+
     rules = validation.frame.group_by("rule").len().sort("rule")
     found = ", ".join(f"{rule} {count}" for rule, count in rules.iter_rows())
     notes = [
@@ -393,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if frictionless is not None:
         notes.append(f"frictionless-py errors: {frictionless[1]}")
+
     rows = result_rows(args.rows, seconds, frictionless)
     print(render_table(rows))
     if args.record is not None:

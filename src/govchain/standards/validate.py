@@ -316,7 +316,9 @@ class _Checker:
             )
         self._add_primary_key()
         for f in present:
-            self._add_field_rules(f)
+            self._add_cell_rules(f)
+            self._add_text_rules(f)
+            self._add_value_rules(f)
         if not self.masks:
             return frame
         # NOTE: eager `with_columns` here, because the same two steps as one
@@ -342,12 +344,11 @@ class _Checker:
             key_fields=keys,
         )
 
-    def _add_field_rules(self, f: Field) -> None:
+    def _add_cell_rules(self, f: Field) -> None:
+        """Register `required`, `type` and `format`."""
         i = self._index(f)
         text, value, missing = pl.col(f"t{i}"), pl.col(f"v{i}"), pl.col(f"m{i}")
-        c = f.constraints
-        where = f", column {f.name}"
-        if c.required or f.name in self.standard.primary_key:
+        if f.constraints.required or f.name in self.standard.primary_key:
             self._add("required", f, missing, "the required value in ", " is missing")
         if f.type not in TEXT_TYPES:
             self._add(
@@ -374,8 +375,13 @@ class _Checker:
                 f"{fmt.subject} in ",
                 "",
                 code=code,
-                tail=pl.concat_str(pl.lit(where + " "), phrase),
+                tail=pl.concat_str(pl.lit(f", column {f.name} "), phrase),
             )
+
+    def _add_text_rules(self, f: Field) -> None:
+        """Register `pattern`, `minLength` and `maxLength`, which read the text."""
+        text = pl.col(f"t{self._index(f)}")
+        c = f.constraints
         if c.pattern is not None:
             self._add(
                 "pattern",
@@ -383,17 +389,6 @@ class _Checker:
                 text.is_not_null() & ~text.str.contains(f"^(?:{c.pattern})$"),
                 "the value in ",
                 f" does not match the pattern {c.pattern}",
-            )
-        if c.enum is not None:
-            allowed = pl.Series(list(c.enum), dtype=_DTYPES[f.type])
-            shown = ", ".join(str(v) for v in c.enum[:10])
-            more = ", ..." if len(c.enum) > 10 else ""
-            self._add(
-                "enum",
-                f,
-                value.is_not_null() & ~value.is_in(allowed.implode()),
-                "the value in ",
-                f" is not one of {shown}{more}",
             )
         length = text.str.len_chars()
         if c.min_length is not None:
@@ -411,6 +406,22 @@ class _Checker:
                 length > c.max_length,
                 "the value in ",
                 f" is longer than {c.max_length} characters",
+            )
+
+    def _add_value_rules(self, f: Field) -> None:
+        """Register `enum`, `minimum`, `maximum` and `unique` on parsed values."""
+        value = pl.col(f"v{self._index(f)}")
+        c = f.constraints
+        if c.enum is not None:
+            allowed = pl.Series(list(c.enum), dtype=_DTYPES[f.type])
+            shown = ", ".join(str(v) for v in c.enum[:10])
+            more = ", ..." if len(c.enum) > 10 else ""
+            self._add(
+                "enum",
+                f,
+                value.is_not_null() & ~value.is_in(allowed.implode()),
+                "the value in ",
+                f" is not one of {shown}{more}",
             )
         if c.minimum is not None:
             low = pl.lit(c.minimum, dtype=_DTYPES[f.type])
@@ -437,7 +448,7 @@ class _Checker:
                 value.is_not_null(),
                 "the value in ",
                 " repeats the value in row {first}",
-                first_of=[f"v{i}"],
+                first_of=[f"v{self._index(f)}"],
             )
 
     def _add(
@@ -456,7 +467,7 @@ class _Checker:
     ) -> None:
         """Register a rule whose message is `head` "row N, column C" `end`.
 
-        With `first_of` the rule fails where `condition` holds and an earlier
+        With `first_of` the rule fails where `condition` is true and an earlier
         row has the same values in the columns `first_of`, and `{first}` in
         `end` becomes the first such row. `tail` replaces ", column C" `end`
         when given.
