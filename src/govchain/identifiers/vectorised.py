@@ -209,22 +209,10 @@ def check_resident_id(
     return _run(series, lambda frame: _resident_id(frame, strict, today))
 
 
-def _uscc_weighted_sum(number: pl.Expr, weights: Sequence[int]) -> pl.Expr:
-    """Sum the GB 32100 symbol values of the base-36 digits of `number` times `weights`."""
-    count = len(weights)
-    total = pl.lit(0, dtype=pl.Int64)
-    for i, weight in enumerate(weights):
-        digit = (number // 36 ** (count - 1 - i)) % 36
-        # Base 36 counts the letters I, O, S and V (18, 24, 28, 31) that GB 32100 skips.
-        value = (
-            digit
-            - (digit > 18).cast(pl.Int64)
-            - (digit > 24).cast(pl.Int64)
-            - (digit > 28).cast(pl.Int64)
-            - (digit > 31).cast(pl.Int64)
-        )
-        total = total + value * weight
-    return total
+#: GB 32100 symbols with values 18-30 (it skips I, O, S and V) and the
+#: base-31 digits with the same values. Symbols 0-H are the same in both.
+_USCC_LETTERS = list(uscc.ALPHABET[18:])
+_BASE_31_DIGITS = list("IJKLMNOPQRSTU")
 
 
 def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
@@ -246,8 +234,7 @@ def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         frame,
         length=text.str.len_chars(),
         shaped=text.str.contains(f"^[{alphabet}]{{2}}[0-9]{{6}}[{alphabet}]{{10}}$"),
-        head=text.str.slice(0, 9).str.to_integer(base=36, strict=False),
-        tail=text.str.slice(9, 9).str.to_integer(base=36, strict=False),
+        base_31=text.str.replace_many(_USCC_LETTERS, _BASE_31_DIGITS),
         organisation=text.str.slice(8, 8).str.to_integer(base=36, strict=False),
         organisation_check=text.str.slice(16, 1),
         registered=text.str.slice(0, 2).is_in(_set(frozenset(pairs))),
@@ -257,10 +244,14 @@ def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
     organisation_total = _weighted_sum(
         pl.col("organisation"), 8, 36, uscc.ORGANISATION_WEIGHTS
     )
+    # Written in base 31, each digit of the code is its GB 32100 value.
+    base_31 = pl.col("base_31")
+    head = base_31.str.slice(0, 9).str.to_integer(base=31, strict=False)
+    tail = base_31.str.slice(9, 9).str.to_integer(base=31, strict=False)
     frame = _add(
         frame,
-        total=_uscc_weighted_sum(pl.col("head"), weights[:9])
-        + _uscc_weighted_sum(pl.col("tail"), weights[9:]),
+        total=_weighted_sum(head, 9, 31, weights[:9])
+        + _weighted_sum(tail, 9, 31, weights[9:]),
         expected=11 - organisation_total % 11,
     )
     expected = pl.col("expected")
