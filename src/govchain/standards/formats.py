@@ -1,8 +1,8 @@
 """The registry of string formats that a standard's fields may name.
 
-Each format checks a whole column at once: its check takes a Polars Series of
-text (null where the cell is missing) and returns a Series of the same length
-holding a reason code for each invalid cell and null for every other cell.
+Each format checks a whole column at once. Its check takes a Polars Series of
+text, null where the cell is missing, and returns a Series of the same length
+with a reason code for each invalid cell and null for every other cell.
 
 The Table Schema formats `email`, `uri`, `uuid` and `binary` are checked here
 with regular expressions. The `cn-*` formats for Chinese identifiers call the
@@ -42,10 +42,10 @@ class Format:
 
     name: str
     subject: str
-    """How a message names the cell's value, such as "the ID number"."""
+    """Words a message uses for the cell's value, such as "the ID number"."""
     check: FormatCheck
     phrases: Mapping[str, str] = field(default_factory=dict)
-    """What a reason code means, as the end of a sentence about the value."""
+    """Phrase for each reason code, which ends a sentence about the value."""
 
     def phrase(self, reason: str) -> str:
         """Return the phrase for `reason`, or a general one naming the code."""

@@ -13,10 +13,10 @@ cell of a column missing from the header counts as an error cell. Warnings do
 not lower the score. Rounding down keeps any error below 100. A table without
 data rows scores 100 when it has no errors and 0 otherwise.
 
-Renderings: `render_json` gives canonical JSON (RFC 8785 as the ledger uses
-it), so the SHA-256 of the report can be recorded on the ledger; `render_rich`
-gives a Rich renderable for the CLI; `render_html` gives an HTML fragment for
-the web console, with every text escaped and no scripts, styles or links.
+`render_json` gives canonical JSON (RFC 8785 as the ledger uses it), so the
+SHA-256 of the report can be recorded on the ledger. `render_rich` gives a
+Rich renderable for the CLI. `render_html` gives an HTML fragment for the web
+console, with every text escaped and no scripts, styles or links.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ SCORE_FORMULA = (
     "100 * (1 - error cells / (rows * fields)), rounded down to 0.01; "
     "warnings do not count"
 )
-#: How the report groups the rules of the findings.
+#: Rule groups behind the invalid, out-of-range, duplicate and table counts.
 INVALID_RULES = ("type", "format", "pattern", "enum", "minLength", "maxLength")
 OUT_OF_RANGE_RULES = ("minimum", "maximum")
 DUPLICATE_RULES = ("unique",)

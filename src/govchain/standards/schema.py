@@ -272,6 +272,7 @@ def _parse_field(item: Any, path: str, problems: _Problems) -> Field | None:
         )
         return None
     field_type = cast(FieldType, kind)
+
     for key in UNSUPPORTED_FIELD_PROPERTIES:
         if key in item:
             problems.add(f"{path}.{key}", "is not supported; remove it")
@@ -287,6 +288,7 @@ def _parse_field(item: Any, path: str, problems: _Problems) -> Field | None:
         problems.add(f"{path}.quasiIdentifier", f"{_show(quasi)} is not a boolean")
         quasi = False
     true_values, false_values = _parse_boolean_values(item, field_type, path, problems)
+
     return Field(
         name=name,
         type=field_type,
@@ -356,6 +358,7 @@ def _parse_constraints(
                 f"{path}.{key}",
                 f"is not a constraint; use one of {', '.join(CONSTRAINT_NAMES)}",
             )
+
     flags: dict[str, bool] = {}
     for key in ("required", "unique"):
         flag = value.get(key, False)
@@ -363,6 +366,24 @@ def _parse_constraints(
             problems.add(f"{path}.{key}", f"{_show(flag)} is not a boolean")
             flag = False
         flags[key] = flag
+
+    low, high = _parse_bounds(value, kind, path, problems)
+    shortest, longest = _parse_lengths(value, kind, path, problems)
+    return Constraints(
+        required=flags["required"],
+        unique=flags["unique"],
+        minimum=low,
+        maximum=high,
+        min_length=shortest,
+        max_length=longest,
+        pattern=_parse_pattern(value.get("pattern"), f"{path}.pattern", problems),
+        enum=_parse_enum(value.get("enum"), kind, f"{path}.enum", problems),
+    )
+
+
+def _parse_bounds(
+    value: Mapping[str, Any], kind: FieldType, path: str, problems: _Problems
+) -> tuple[Value | None, Value | None]:
     bounds: dict[str, Value | None] = {}
     for key in ("minimum", "maximum"):
         bounds[key] = None
@@ -373,8 +394,15 @@ def _parse_constraints(
             continue
         bounds[key] = _parse_value(value[key], kind, f"{path}.{key}", problems)
     low, high = bounds["minimum"], bounds["maximum"]
+    # Both bounds were parsed to the field's type, so they compare.
     if low is not None and high is not None and low > high:  # type: ignore[operator]
         problems.add(f"{path}.minimum", "is greater than maximum")
+    return low, high
+
+
+def _parse_lengths(
+    value: Mapping[str, Any], kind: FieldType, path: str, problems: _Problems
+) -> tuple[int | None, int | None]:
     lengths: dict[str, int | None] = {}
     for key in ("minLength", "maxLength"):
         lengths[key] = None
@@ -392,16 +420,7 @@ def _parse_constraints(
     shortest, longest = lengths["minLength"], lengths["maxLength"]
     if shortest is not None and longest is not None and shortest > longest:
         problems.add(f"{path}.minLength", "is greater than maxLength")
-    return Constraints(
-        required=flags["required"],
-        unique=flags["unique"],
-        minimum=low,
-        maximum=high,
-        min_length=shortest,
-        max_length=longest,
-        pattern=_parse_pattern(value.get("pattern"), f"{path}.pattern", problems),
-        enum=_parse_enum(value.get("enum"), kind, f"{path}.enum", problems),
-    )
+    return shortest, longest
 
 
 def _parse_pattern(value: Any, path: str, problems: _Problems) -> str | None:
