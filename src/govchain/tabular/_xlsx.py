@@ -23,6 +23,7 @@ inflates to millions of filled cells (a zip bomb) costs memory for all of them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 import re
@@ -141,6 +142,7 @@ def _bad_workbook(source: str, exc: BaseException) -> ValidationError:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _local(tag: str) -> str:
     """Return an element or attribute name without its namespace."""
     return tag.rsplit("}", 1)[-1]
