@@ -396,3 +396,16 @@ def test_bogus_dimension_costs_only_real_rows(name: str) -> None:
     assert len(raw.rows) <= 5
     assert max(len(cells) for _, cells in raw.rows) == 5
     assert peak < 2_000_000
+
+
+def test_csv_header_rows_declared(tmp_path: Path) -> None:
+    # A text file has no merged cells, so an empty label is not copied.
+    path = tmp_path / "two_rows.csv"
+    path.write_text(
+        "序号,基本信息,,联系方式\n,姓名,身份证号,手机号\n1,张三,110101199001019992,13800138000\n",
+        encoding="utf-8",
+    )
+    table = read_table(path, header_rows=2)
+    assert table.header == ("序号", "基本信息/姓名", "身份证号", "联系方式/手机号")
+    assert table.header_rows == 2
+    assert table.rows == [("1", "张三", "110101199001019992", "13800138000")]

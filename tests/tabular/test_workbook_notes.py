@@ -244,3 +244,22 @@ def test_stray_cell_far_right_costs_one_row(tmp_path: Path) -> None:
     table = read_table(path)
     assert len(table.header) == 16384
     assert table.row_numbers == [2, 3, 4, 1048576]
+
+
+def test_date_column_text_forms(tmp_path: Path) -> None:
+    path = IMPORT / "dates_1900_system.xlsx"
+    replacements = [
+        ("<t>1990.01.01</t>", "<t>1990.02.30</t>"),
+        ("<t>1990年1月1日</t>", "<t>不详</t>"),
+        ("<t>01/02/1990</t>", "<t>25/12/1990</t>"),
+    ]
+    for step, (old, new) in enumerate(replacements):
+        path = _edit(path, tmp_path / f"dates_{step}.xlsx", SHEET, old, new)
+    table = read_table(path, strict=False)
+    assert table.column("登记日期")[5:] == [None, "不详", "1990-12-25"]
+    text_rows = [note for note in table.notes if note.row in (7, 8, 9)]
+    assert [(note.kind, note.severity, note.row) for note in text_rows] == [
+        ("invalid-date", "error", 7),
+        ("not-a-date", "warning", 8),
+        ("date-normalized", "info", 9),
+    ]
