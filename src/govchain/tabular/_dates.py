@@ -61,24 +61,25 @@ def _is_date_column(
     column: int,
     kinds: dict[tuple[int, int], CellKind],
 ) -> bool:
-    dates = numbers = text_dates = others = 0
+    """Return whether date cells are most typed cells and, with text dates, half
+    of all non-empty cells."""
+    dates = other_typed = text_dates = other_text = 0
     for number, cell in cells:
         kind = kinds.get((number, column))
         if kind == "date":
             dates += 1
         elif kind is not None:
-            numbers += 1
+            other_typed += 1
+        elif cell is not None and _looks_like_date(cell.strip()):
+            text_dates += 1
         elif cell is not None:
-            if (
-                _ISO.fullmatch(cell.strip())
-                or _YEAR_FIRST.fullmatch(cell.strip())
-                or _YEAR_LAST.fullmatch(cell.strip())
-            ):
-                text_dates += 1
-            else:
-                others += 1
-    total = dates + numbers + text_dates + others
-    return dates > numbers and 2 * (dates + text_dates) >= total
+            other_text += 1
+    total = dates + other_typed + text_dates + other_text
+    return dates > other_typed and 2 * (dates + text_dates) >= total
+
+
+def _looks_like_date(text: str) -> bool:
+    return any(pattern.fullmatch(text) for pattern in (_ISO, _YEAR_FIRST, _YEAR_LAST))
 
 
 def _settle_text(cell: str, notes: list[CellNote], row: int, column: int) -> str | None:
