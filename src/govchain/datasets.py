@@ -87,10 +87,13 @@ class DatasetStore:
         path = self._path(content_hash)
         if path.exists():
             return content_hash
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Datasets hold personal data: only the node's user may read them.
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         body = {"fields": dataset.fields, "rows": dataset.rows}
-        with open(tmp, "wb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(canonical_json(body))
             fh.flush()
             os.fsync(fh.fileno())

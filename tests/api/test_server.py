@@ -42,9 +42,9 @@ WAIT_S = 60.0
 
 
 def govchain(
-    home: Path, *args: str, passphrase: str | None = None
+    home: Path, *args: str, passphrase: str | None = PASSPHRASE
 ) -> subprocess.CompletedProcess[str]:
-    """Run a `govchain` command on `home`; without a passphrase by default."""
+    """Run a `govchain` command on `home` with the home's passphrase by default."""
     return subprocess.run(
         [sys.executable, "-m", "govchain", "--home", str(home), *args],
         capture_output=True,
@@ -415,3 +415,22 @@ def test_serve_tls_forwarding(home: Path, tmp_path: Path) -> None:
         assert resource_id.startswith("res-")
     finally:
         assert server.stop() == 0
+
+
+def test_forwarding_needs_passphrase(served: Served) -> None:
+    wrong = govchain(
+        served.home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "x",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+        passphrase="not the passphrase",
+    )
+    assert wrong.returncode == 2
+    assert "wrong passphrase" in wrong.stderr

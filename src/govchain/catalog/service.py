@@ -66,7 +66,12 @@ def publish_version(
     parents: Iterable[str] = (),
     transformation: str = "",
 ) -> str:
-    """Store `dataset` off the ledger and record its version; return the version id."""
+    """Store `dataset` off the ledger and record its version; return the version id.
+
+    Raises `ValidationError` when the dataset's fields are not the resource's
+    registered fields or a row has another number of cells.
+    """
+    check_dataset(get_resource(node.store, resource_id), dataset)
     content_hash = store.put(dataset)
     payload: dict[str, Any] = {
         "resource": resource_id,
@@ -293,3 +298,23 @@ def dataset_from_table(record: dict[str, Any], table: Table) -> Dataset:
     order = [header.index(name) for name in names]
     rows = [[row[i] for i in order] for row in table.rows]
     return Dataset(fields=[dict(f) for f in declared], rows=rows)
+
+
+def check_dataset(record: dict[str, Any], dataset: Dataset) -> None:
+    """Raise `ValidationError` unless `dataset` fits the fields of resource `record`."""
+    names = [f["name"] for f in record["fields"]]
+    given = dataset.field_names
+    if names and given != names:
+        raise ValidationError(
+            f"the version's fields {given} are not the fields of resource "
+            f"{record['id']!r}, {names} in this order; publish the registered fields",
+            reason="schema-mismatch",
+        )
+    width = len(given)
+    for number, row in enumerate(dataset.rows, start=1):
+        if len(row) != width:
+            raise ValidationError(
+                f"data row {number} has {len(row)} cells for {width} fields; every row "
+                "needs one cell per field (null for an empty one)",
+                reason="schema-mismatch",
+            )

@@ -13,10 +13,9 @@ from govchain.errors import GovchainError, VerificationError
 
 def main() -> None:
     from govchain.cli._app import app
-    from govchain.cli._context import err_console
 
     try:
         app()
     except GovchainError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.stderr.write(f"error: {exc}\n")
         sys.exit(1 if isinstance(exc, VerificationError) else 2)

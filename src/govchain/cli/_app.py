@@ -16,6 +16,7 @@ from govchain.cli._context import (
     err_console,
     passphrase,
     print_json,
+    print_raw,
 )
 from govchain.ledger.verify import verify_ledger
 from govchain.node import NodeHome, init_node
@@ -125,7 +126,7 @@ def status(
             console.print(f"{key:16} {value}")
     if info["checkpoint"]:
         console.print("latest checkpoint:")
-        console.print(str(info["checkpoint"]), markup=False)
+        print_raw(str(info["checkpoint"]))
 
 
 @app.command()
@@ -186,7 +187,7 @@ def keys(
     finally:
         store.close()
     if out is None:
-        console.print(text, markup=False, end="")
+        print_raw(text)
     else:
         out.write_text(text, "utf-8")
         console.print(f"wrote trust file {out}")

@@ -1,4 +1,4 @@
-"""What every CLI command shares: the node home, the passphrase, output."""
+"""State shared by every CLI command: the node home, the passphrase, output."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from govchain.cli._remote import ApiClient, server_client
+from govchain.crypto.keys import read_key_store
 from govchain.errors import ConfigError
 from govchain.ledger.store import LedgerStore
 from govchain.node import HOME_ENV, PASSPHRASE_ENV, Node, NodeHome, NodeLockedError
@@ -37,10 +38,19 @@ class CliState:
         return Node(self.home())
 
     def node_or_api(self) -> Node | ApiClient:
-        """Open the node, or a client of the `govchain serve` that holds it."""
+        """Open the node, or a client of the `govchain serve` that holds it.
+
+        Going through the server still needs the passphrase: the command must
+        be run by someone who could sign it directly.
+        """
         home = self.home(need_keys=False)
         client = server_client(home) if home.exists() else None
         if client is not None:
+            _check_passphrase(self.home())
+            err_console.print(
+                f"note: sent through the running server at {client.url}",
+                highlight=False,
+            )
             return client
         try:
             return self.open_node()
@@ -49,6 +59,7 @@ class CliState:
             client = server_client(home)
             if client is None:
                 raise
+            _check_passphrase(self.home())
             return client
 
     def read_store(self) -> LedgerStore:
@@ -56,6 +67,12 @@ class CliState:
         home = self.home(need_keys=False)
         home.settings()
         return LedgerStore(home.ledger_path, readonly=True)
+
+
+def _check_passphrase(home: NodeHome) -> None:
+    """Raise `ConfigError` unless the passphrase opens the node's key store."""
+    if home.settings().get("encrypted_keys", True):
+        read_key_store(home.keys_dir / "node.json", passphrase=home.passphrase)
 
 
 def _env_home() -> Path:
@@ -78,6 +95,11 @@ def passphrase(*, confirm: bool = False) -> str:
         "Passphrase for the node's keys", hide_input=True, confirmation_prompt=confirm
     )
     return entered
+
+
+def print_raw(text: str) -> None:
+    """Write text to stdout as it is: no wrapping, so it can be saved and read back."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def print_json(value: Any) -> None:

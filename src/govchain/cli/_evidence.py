@@ -14,6 +14,7 @@ from govchain.cli._context import (
     console,
     err_console,
     print_json,
+    print_raw,
     print_table,
 )
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
@@ -160,7 +161,7 @@ def checkpoint(
         if latest is None:
             err_console.print("no checkpoint yet")
             raise typer.Exit(1)
-        console.print(latest[1].decode("utf-8"), markup=False, end="")
+        print_raw(latest[1].decode("utf-8"))
         return
     node = state.open_node()
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from govchain.cli._context import console
+from govchain.cli._context import print_raw
 from govchain.ledger.forks import (
     ChainReport,
     check_chain,
@@ -45,6 +45,6 @@ def compare(
             a if isinstance(a, ChainReport) else ledger_chain(a),
             b if isinstance(b, ChainReport) else ledger_chain(b),
         )
-    console.print(format_fork_report(report), markup=False)
+    print_raw(format_fork_report(report))
     if report.forked or not report.a.ok or not report.b.ok:
         raise typer.Exit(1)

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 HOME_ENV = "GOVCHAIN_HOME"
 PASSPHRASE_ENV = "GOVCHAIN_PASSPHRASE"
+#: Shortest passphrase accepted for a new home's key stores.
+MIN_PASSPHRASE = 8
 
 
 @dataclass
@@ -127,6 +129,15 @@ def create_home_files(
             f"{home.path} already holds a node home; choose another --home or remove it",
             path=str(home.path),
         )
+    if (
+        encrypt
+        and home.passphrase is not None
+        and len(home.passphrase) < MIN_PASSPHRASE
+    ):
+        raise ConfigError(
+            f"the passphrase has {len(home.passphrase)} characters; use at least "
+            f"{MIN_PASSPHRASE}, because it is all that protects the keys on disk"
+        )
     if encrypt and not home.passphrase:
         raise ConfigError(
             "a passphrase is needed to encrypt the keys: set GOVCHAIN_PASSPHRASE, "
@@ -134,7 +145,8 @@ def create_home_files(
         )
     created = not home.path.exists()
     try:
-        home.keys_dir.mkdir(parents=True, exist_ok=True)
+        home.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        home.keys_dir.mkdir(mode=0o700, exist_ok=True)
         os.chmod(home.keys_dir, 0o700)
         passphrase = home.passphrase if encrypt else None
         node_key = SigningKey.generate()
