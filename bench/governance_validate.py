@@ -18,8 +18,10 @@ It then measures, in rows per second:
    `pattern` constraints in place of the cn-* formats, one round, when it is
    installed (`pip install -e '.[bench]'`).
 
-The target is a govchain rate (read, validate and report) of at least 10 times
-the frictionless-py rate. The patterns that stand in for the cn-* formats check
+The target is a validation rate of at least 10 times the frictionless-py
+rate. Both `validate_table` alone and the whole of reading, validating and
+reporting are judged against it, since frictionless-py's figure includes
+reading the file. The patterns that stand in for the cn-* formats check
 the shape of each identifier but not its check character or region, so
 frictionless-py does less work per cell than govchain. Progress goes to stderr
 and the table to stdout; `--record FILE` appends a dated section to FILE.
@@ -153,9 +155,15 @@ def standard_document(*, patterns: bool) -> dict[str, Any]:
     }
 
 
-def resident_id(rng: random.Random, county: str) -> str:
-    born = date(1960, 1, 1) + timedelta(days=rng.randrange(365 * 45))
-    body = f"{county}{born:%Y%m%d}{rng.randrange(1000):03d}"
+def resident_id(serial: int, county: str) -> str:
+    """Return a valid ID number that no other serial below 16,425,000 gets.
+
+    The birth day comes from `serial // 1000` through a bijection onto 45
+    years of days (17 and 16,425 are coprime), and the sequence number is
+    `serial % 1000`, so random collisions cannot plant unplanned repeats.
+    """
+    born = date(1960, 1, 1) + timedelta(days=(serial // 1000) * 17 % 16_425)
+    body = f"{county}{born:%Y%m%d}{serial % 1000:03d}"
     total = sum(
         int(digit) * weight for digit, weight in zip(body, WEIGHTS, strict=True)
     )
@@ -173,7 +181,7 @@ def write_register(path: Path, rows: int) -> None:
         out.write("\n")
         for n in range(rows):
             county = rng.choice(COUNTIES)
-            id_number = resident_id(rng, county)
+            id_number = resident_id(n, county)
             if n % FAULT_EVERY == 1:
                 wrong = CHECK_CHARACTERS[
                     (CHECK_CHARACTERS.index(id_number[-1]) + 1) % 11
@@ -244,7 +252,9 @@ def measure_frictionless(path: Path) -> tuple[float, int] | None:
     resource = frictionless.Resource(
         path=path.name, basepath=str(path.parent), schema=schema, encoding="utf-8"
     )
-    seconds, report = timed(lambda: resource.validate())
+    # frictionless-py stops at 1,000 errors by default, which would cut the
+    # run short if the file had that many.
+    seconds, report = timed(lambda: resource.validate(limit_errors=10**9))
     errors = sum(len(task.errors) for task in report.tasks)
     log(f"frictionless validate: {seconds:.2f} s, {errors} errors")
     return seconds, errors
@@ -317,28 +327,27 @@ def result_rows(
     def rate(value: float) -> str:
         return f"{count / value:,.0f} rows/s"
 
-    baseline = "-" if frictionless is None else rate(frictionless[0])
+    def judged(measure: str, value: float) -> tuple[str, str, str, str, str]:
+        if frictionless is None:
+            return (measure, rate(value), "-", "-", "-")
+        ratio = frictionless[0] / value
+        return (
+            measure,
+            f"{rate(value)} ({ratio:.1f}x)",
+            rate(frictionless[0]),
+            f">= {TARGET_RATIO:.0f}x frictionless-py",
+            "pass" if ratio >= TARGET_RATIO else "miss",
+        )
+
     total = seconds["read"] + seconds["validate"] + seconds["report"]
     rows = [
         ("read_table (CSV to text cells)", rate(seconds["read"]), "-", "-", "-"),
-        ("validate_table", rate(seconds["validate"]), baseline, "-", "-"),
+        judged("validate_table", seconds["validate"]),
         ("build_report + render_json", rate(seconds["report"]), "-", "-", "-"),
+        judged("read + validate + report", total),
     ]
-    if frictionless is None:
-        rows.append(("read + validate + report", rate(total), "-", "-", "-"))
-        return rows
-    ratio = frictionless[0] / total
-    verdict = "pass" if ratio >= TARGET_RATIO else "miss"
-    rows.append(
-        (
-            "read + validate + report",
-            f"{rate(total)} ({ratio:.1f}x)",
-            baseline,
-            f">= {TARGET_RATIO:.0f}x frictionless-py",
-            verdict,
-        )
-    )
-    rows.append(("frictionless-py validate", baseline, "-", "-", "-"))
+    if frictionless is not None:
+        rows.append(("frictionless-py validate", rate(frictionless[0]), "-", "-", "-"))
     return rows
 
 
