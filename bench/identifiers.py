@@ -111,7 +111,9 @@ def main() -> None:
 
     print(
         f"# {args.size:,} values per format; Python {platform.python_version()}, "
-        f"Polars {pl.__version__}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+        f"Polars {pl.__version__}, {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'format':<16}{'method':<34}{'values/s':>14}{'s per 1M':>10}")
     rows: list[tuple[str, str, float]] = []

@@ -65,6 +65,11 @@ def _run(series: pl.Series, build: Callable[[pl.DataFrame], pl.DataFrame]) -> pl
 
 
 def _add(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+    """Add `columns` to `frame`.
+
+    An eager frame evaluates an expression again wherever it occurs, so a
+    value that several later expressions read becomes a column first.
+    """
     return frame.with_columns(**columns)
 
 
@@ -121,13 +126,20 @@ def _known_region(code: pl.Expr) -> pl.Expr:
     return code.is_in(_set(region.known_codes())) | unlisted_prefecture
 
 
-def _weighted_sum(
-    number: pl.Expr, count: int, base: int, weights: Sequence[int]
-) -> pl.Expr:
-    """Sum the `count` base-`base` digits of `number`, most significant first, times `weights`."""
+def _weighted_sum(number: pl.Expr, base: int, weights: Sequence[int]) -> pl.Expr:
+    """Sum the digits of `number` in `base`, most significant first, times `weights`.
+
+    `number` has `len(weights)` digits, leading zeros included. With the
+    prefixes `p_j = number // base**(n-1-j)`, each digit is
+    `p_j - base * p_(j-1)`, so the sum is `sum(p_j * (w_j - base * w_(j+1)))`
+    with `w_n = 0`: one division per digit and no remainder. The callers keep
+    `number` below about 10**14 so that the terms fit in 64 bits.
+    """
+    count = len(weights)
     total = pl.lit(0, dtype=pl.Int64)
-    for i, weight in enumerate(weights[:count]):
-        total = total + (number // base ** (count - 1 - i)) % base * weight
+    for j, weight in enumerate(weights):
+        following = weights[j + 1] if j + 1 < count else 0
+        total = total + number // base ** (count - 1 - j) * (weight - base * following)
     return total
 
 
@@ -151,12 +163,13 @@ def _resident_id(frame: pl.DataFrame, strict: bool, today: date) -> pl.DataFrame
         frame,
         length=text.str.len_chars(),
         shaped=text.str.contains(r"^(?:[0-9]{17}[0-9X]|[0-9]{15})$"),
-        body=text.str.slice(0, 17).str.to_integer(base=10, strict=False),
+        head=text.str.slice(0, 8).str.to_integer(base=10, strict=False),
+        tail=text.str.slice(8, 9).str.to_integer(base=10, strict=False),
         last=text.str.slice(17, 1),
         birth=pl.when(text.str.len_chars() == 18)
         .then(text.str.slice(6, 8).str.to_integer(strict=False))
         .otherwise(19_000_000 + text.str.slice(6, 6).str.to_integer(strict=False)),
-        known_region=_known_region(text.str.slice(0, 6)),
+        code=text.str.slice(0, 6),
     )
     last, birth = pl.col("last"), pl.col("birth")
     check_value = (
@@ -164,7 +177,10 @@ def _resident_id(frame: pl.DataFrame, strict: bool, today: date) -> pl.DataFrame
     )
     frame = _add(
         frame,
-        total=_weighted_sum(pl.col("body"), 17, 10, ric.WEIGHTS) + check_value,
+        known_region=_known_region(pl.col("code")),
+        total=_weighted_sum(pl.col("head"), 10, ric.WEIGHTS[:8])
+        + _weighted_sum(pl.col("tail"), 10, ric.WEIGHTS[8:])
+        + check_value,
         year=birth // 10_000,
         month=birth // 100 % 100,
         day=birth % 100,
@@ -238,20 +254,25 @@ def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         organisation=text.str.slice(8, 8).str.to_integer(base=36, strict=False),
         organisation_check=text.str.slice(16, 1),
         registered=text.str.slice(0, 2).is_in(_set(frozenset(pairs))),
-        known_region=(code == uscc.CENTRAL_REGION) | _known_region(code),
+        code=code,
     )
     weights = (*uscc.WEIGHTS, 1)
     organisation_total = _weighted_sum(
-        pl.col("organisation"), 8, 36, uscc.ORGANISATION_WEIGHTS
+        pl.col("organisation"), 36, uscc.ORGANISATION_WEIGHTS
     )
     # Written in base 31, each digit of the code is its GB 32100 value.
     base_31 = pl.col("base_31")
-    head = base_31.str.slice(0, 9).str.to_integer(base=31, strict=False)
-    tail = base_31.str.slice(9, 9).str.to_integer(base=31, strict=False)
     frame = _add(
         frame,
-        total=_weighted_sum(head, 9, 31, weights[:9])
-        + _weighted_sum(tail, 9, 31, weights[9:]),
+        head=base_31.str.slice(0, 9).str.to_integer(base=31, strict=False),
+        tail=base_31.str.slice(9, 9).str.to_integer(base=31, strict=False),
+    )
+    frame = _add(
+        frame,
+        known_region=(pl.col("code") == uscc.CENTRAL_REGION)
+        | _known_region(pl.col("code")),
+        total=_weighted_sum(pl.col("head"), 31, weights[:9])
+        + _weighted_sum(pl.col("tail"), 31, weights[9:]),
         expected=11 - organisation_total % 11,
     )
     expected = pl.col("expected")
