@@ -53,8 +53,8 @@ def test_server_client_stale_file(node: Node) -> None:
 
 
 def test_node_or_api_locked_without_server(node: Node) -> None:
-    state = CliState(home_path=node.home.path)
-    with pytest.raises(NodeLockedError, match="in use by another process"):
+    state = CliState(home_path=node.home.path, lock_timeout=0.2)
+    with pytest.raises(NodeLockedError, match="is in use"):
         state.node_or_api()
 
 

@@ -35,7 +35,7 @@ def test_encrypted_home_needs_passphrase(tmp_path: Path, demo_consortium: Path) 
 
 
 def test_second_writer_is_locked_out(node: Node) -> None:
-    with pytest.raises(NodeLockedError, match="in use by another process"):
+    with pytest.raises(NodeLockedError, match="is in use"):
         Node(node.home)
 
 
@@ -231,3 +231,17 @@ def test_hosted_key_rotation(node: Node) -> None:
         assert not (home.keys_dir / "city-health.json.new").exists()
     finally:
         reopened.close()
+
+
+def test_second_writer_waits_for_lock(node: Node) -> None:
+    import threading
+
+    home = node.home
+    releaser = threading.Timer(0.3, node.close)
+    releaser.start()
+    second = Node(home, lock_timeout=10)
+    try:
+        assert second.store.height() == 0
+    finally:
+        second.close()
+        releaser.join()

@@ -26,6 +26,8 @@ err_console = Console(stderr=True)
 @dataclass
 class CliState:
     home_path: Path | None = None
+    #: Seconds a write command waits for another command to release the home.
+    lock_timeout: float = 30.0
 
     def home(self, *, need_keys: bool = True) -> NodeHome:
         path = self.home_path or _env_home()
@@ -35,7 +37,8 @@ class CliState:
         return home
 
     def open_node(self) -> Node:
-        return Node(self.home())
+        # Another CLI command may hold the home for a moment: wait for it.
+        return Node(self.home(), lock_timeout=self.lock_timeout)
 
     def node_or_api(self) -> Node | ApiClient:
         """Open the node, or a client of the `govchain serve` that holds it.

@@ -171,6 +171,18 @@ def write_key_store(
     os.replace(tmp, path)
 
 
+_warned_dirs: set[Path] = set()
+
+
+def _warn_unencrypted(path: Path) -> None:
+    # One warning per key folder and process: a home holds a key per department.
+    if path.parent not in _warned_dirs:
+        _warned_dirs.add(path.parent)
+        logger.warning(
+            "key stores in %s are not encrypted (development only)", path.parent
+        )
+
+
 def read_key_store(path: Path, *, passphrase: str | None) -> SigningKey:
     """Load the private key in `path`.
 
@@ -189,7 +201,7 @@ def read_key_store(path: Path, *, passphrase: str | None) -> SigningKey:
         encryption = record["encryption"]
         expected_kid = record["kid"]
         if encryption == "none":
-            logger.warning("key store %s is not encrypted (development only)", path)
+            _warn_unencrypted(path)
             key = SigningKey(unb64(record["seed"], field="seed"))
         elif encryption == "scrypt+aes-256-gcm":
             key = _decrypt(record, passphrase, path)

@@ -50,7 +50,8 @@ def export_bundle(
     bundle lists those that signed the transaction or the checkpoint. Raises
     `ValidationError` when the transaction is unknown.
     """
-    tx = store.tx_by_id(tx_id)
+    full_id = tx_id if len(tx_id) == 64 else store.resolve_tx_id(tx_id)
+    tx = store.tx_by_id(full_id) if full_id else None
     if tx is None:
         raise ValidationError(
             f"transaction {tx_id} is not on this ledger; list ids with `govchain audit`",
@@ -141,6 +142,11 @@ def verify_bundle(
     checkpoint, signers = open_checkpoint(
         note, trusted, origin=origin, min_signatures=min_signatures
     )
+    if bundle.get("tree_size", checkpoint.size) != checkpoint.size:
+        raise VerificationError(
+            f"bundle tree_size {bundle.get('tree_size')} differs from its checkpoint's "
+            f"size {checkpoint.size}"
+        )
 
     # 2. Inclusion of the entry in the checkpoint's tree.
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govchain.errors import IntegrityError
+from govchain.errors import IntegrityError, ValidationError
 from govchain.ledger.block import BlockHeader
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.state import Value, Write
@@ -256,6 +256,30 @@ class LedgerStore:
             for seq, subject in rows:
                 found.setdefault(int(seq), []).append(str(subject))
         return found
+
+    def resolve_tx_id(self, prefix: str) -> str | None:
+        """Return the one transaction id starting with `prefix`, or None.
+
+        Raises `ValidationError` when the prefix is not hex, is shorter than 8
+        characters, or matches more than one transaction.
+        """
+        text = prefix.strip().lower()
+        if len(text) < 8 or any(c not in "0123456789abcdef" for c in text):
+            raise ValidationError(
+                "a transaction id is 64 hex characters; an abbreviation needs at "
+                "least 8 of them",
+                reason="bad-id",
+            )
+        rows = self.reader.execute(
+            "SELECT id FROM txs WHERE id >= ? AND id < ? LIMIT 2",
+            (text, text + "g"),
+        ).fetchall()
+        if len(rows) > 1:
+            raise ValidationError(
+                f"transaction id {text} is ambiguous; give more characters",
+                reason="bad-id",
+            )
+        return str(rows[0][0]) if rows else None
 
     def tx_by_id(self, tx_id: str) -> StoredTx | None:
         row = self.reader.execute(

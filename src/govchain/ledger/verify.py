@@ -205,7 +205,8 @@ def _walk(
                 raise IntegrityError(
                     f"transaction {mine['tx']} in block {height}: replay gives "
                     f"{mine['status']}/{mine['reason']}, the block records "
-                    f"{theirs.get('status')}/{theirs.get('reason')}",
+                    f"{theirs.get('status')}/{theirs.get('reason')} and the "
+                    f"transaction index {stored_tx.status}/{stored_tx.reason}",
                     height=height,
                     tx_id=mine["tx"],
                 )

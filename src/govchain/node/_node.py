@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +81,16 @@ class Node:
     """The writer of one node home."""
 
     def __init__(
-        self, home: NodeHome, *, orderer: Orderer | None = None, workers: int = 2
+        self,
+        home: NodeHome,
+        *,
+        orderer: Orderer | None = None,
+        workers: int = 2,
+        lock_timeout: float = 0.0,
     ) -> None:
         load_handlers()
         self.home = home
-        self._lock_file = _acquire_lock(home.lock_path)
+        self._lock_file = _acquire_lock(home.lock_path, lock_timeout)
         self.store = LedgerStore(home.ledger_path)
         self.orderer: Orderer = orderer or SoloOrderer()
         self.applier = BatchApplier(workers)
@@ -497,15 +503,31 @@ def _receipt(tx: StoredTx) -> Receipt:
     )
 
 
-def _acquire_lock(path: Path) -> int:
+def _acquire_lock(path: Path, timeout: float) -> int:
+    """Take the node home's writer lock, waiting up to `timeout` seconds for it.
+
+    A home served by `govchain serve` (it has `api.json`) is not waited for:
+    the caller should send its command through the API instead.
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        os.close(fd)
-        raise NodeLockedError(
-            f"node home {path.parent} is in use by another process (a running "
-            "`govchain serve`?); stop it or send the command through its API",
-            path=str(path.parent),
-        ) from exc
-    return fd
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError as exc:
+            served = (path.parent / "api.json").exists()
+            if served or time.monotonic() >= deadline:
+                os.close(fd)
+                hint = (
+                    "a running `govchain serve` holds it; send the command through "
+                    "its API"
+                    if served
+                    else f"another govchain command still writes to it after "
+                    f"{timeout:g} s; wait for it to finish and try again"
+                )
+                raise NodeLockedError(
+                    f"node home {path.parent} is in use: {hint}",
+                    path=str(path.parent),
+                ) from exc
+            time.sleep(0.05)
