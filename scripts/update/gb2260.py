@@ -3,7 +3,7 @@
 Usage: `python scripts/update/gb2260.py [--check]`
 
 The source tables sit next to the output, in `src/govchain/data/gb2260/`, and
-SOURCES.md there says where each comes from:
+SOURCES.md there gives the origin of each:
 
 - `mca_198012.tsv` and `mca_201904.tsv`: the Ministry of Civil Affairs
   editions of December 1980 and April 2019 (columns Source, Revision, Code,
@@ -34,7 +34,7 @@ EDITIONS = ("mca-198012", "mca-201904", "nbs-2023")
 HEADER = """\
 # GB/T 2260 administrative division codes of China in every shipped edition.
 # Built by scripts/update/gb2260.py from the tables in this folder (see SOURCES.md);
-# do not edit by hand. Each edition column holds the name in that edition, or is
+# do not edit by hand. Each edition column contains the name in that edition, or is
 # empty when the edition does not list the code.
 # mca-198012: Ministry of Civil Affairs edition 1980-12 (mca_198012.tsv)
 # mca-201904: Ministry of Civil Affairs edition 2019-04 (mca_201904.tsv)

@@ -1,6 +1,6 @@
 """Cases from other validators' test suites and from known bug reports.
 
-tests/fixtures/identifiers/SOURCES.md says where each file comes from. Every
+tests/fixtures/identifiers/SOURCES.md gives where each file comes from. Every
 case runs through the one-value validator and through the column check, which
 must give the same reason.
 """

@@ -91,9 +91,11 @@ def _repair(frame: pl.DataFrame, separators: str = SEPARATOR_CLASS) -> pl.DataFr
     """Add `full_width` and `separated` and apply both repairs to `text`."""
     text = pl.col("text")
     frame = _add(frame, full_width=text.str.contains(FULL_WIDTH_CLASS))
+
     frame = _replace_where(
         frame, "full_width", text.str.replace_many(_FULL_WIDTH, _ASCII)
     )
+
     frame = _add(frame, separated=text.str.contains(separators))
     return _replace_where(frame, "separated", text.str.replace_all(separators, ""))
 
@@ -159,6 +161,7 @@ def _resident_id(frame: pl.DataFrame, strict: bool, today: date) -> pl.DataFrame
     frame = _repair(frame)
     frame = _add(frame, lowercase_x=text.str.ends_with("x"))
     frame = _replace_where(frame, "lowercase_x", text.str.replace(r"x$", "X"))
+
     frame = _add(
         frame,
         length=text.str.len_chars(),
@@ -175,6 +178,7 @@ def _resident_id(frame: pl.DataFrame, strict: bool, today: date) -> pl.DataFrame
     check_value = (
         pl.when(last == "X").then(10).otherwise(last.str.to_integer(strict=False))
     )
+
     frame = _add(
         frame,
         known_region=_known_region(pl.col("code")),
@@ -194,6 +198,7 @@ def _resident_id(frame: pl.DataFrame, strict: bool, today: date) -> pl.DataFrame
         | (day > _days_in_month(year, month))
     )
     today_number = today.year * 10_000 + today.month * 100 + today.day
+
     reason = _reasons(
         strict,
         ("full-width", pl.col("full_width"), True),
@@ -239,13 +244,13 @@ def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         list(string.ascii_lowercase), list(string.ascii_uppercase)
     )
     frame = _replace_where(frame, "lowercase", upper)
+
     alphabet = uscc.ALPHABET
     pairs = {
         department + kind
         for department, kinds in uscc.REGISTRATION_TYPES.items()
         for kind in kinds
     }
-    code = text.str.slice(2, 6)
     frame = _add(
         frame,
         length=text.str.len_chars(),
@@ -254,18 +259,19 @@ def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         organisation=text.str.slice(8, 8).str.to_integer(base=36, strict=False),
         organisation_check=text.str.slice(16, 1),
         registered=text.str.slice(0, 2).is_in(_set(frozenset(pairs))),
-        code=code,
+        code=text.str.slice(2, 6),
     )
-    weights = (*uscc.WEIGHTS, 1)
-    organisation_total = _weighted_sum(
-        pl.col("organisation"), 36, uscc.ORGANISATION_WEIGHTS
-    )
+
     # Written in base 31, each digit of the code is its GB 32100 value.
     base_31 = pl.col("base_31")
     frame = _add(
         frame,
         head=base_31.str.slice(0, 9).str.to_integer(base=31, strict=False),
         tail=base_31.str.slice(9, 9).str.to_integer(base=31, strict=False),
+    )
+    weights = (*uscc.WEIGHTS, 1)
+    organisation_total = _weighted_sum(
+        pl.col("organisation"), 36, uscc.ORGANISATION_WEIGHTS
     )
     frame = _add(
         frame,
@@ -283,6 +289,7 @@ def _uscc(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         .then(pl.lit("0"))
         .otherwise(expected.cast(pl.String))
     )
+
     reason = _reasons(
         strict,
         ("full-width", pl.col("full_width"), True),
@@ -322,6 +329,7 @@ def _mobile(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
     frame = _replace_where(
         frame, "country_code", text.str.replace(phone.COUNTRY_CODE, "")
     )
+
     reason = _reasons(
         strict,
         ("full-width", pl.col("full_width"), True),
@@ -344,6 +352,7 @@ def _landline(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         frame = _replace_where(
             frame, "marked", text.str.replace(phone.EXTENSION_MARKER, "")
         )
+
     frame = _add(frame, country_code=text.str.contains(phone.COUNTRY_CODE))
     without_code = text.str.replace(phone.COUNTRY_CODE + "-?", "")
     with_trunk = (
@@ -352,6 +361,7 @@ def _landline(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         .otherwise(pl.lit("0") + without_code)
     )
     frame = _replace_where(frame, "country_code", with_trunk)
+
     groups = text.str.extract_groups(phone.HYPHENATED_EXTENSION)
     frame = _add(
         frame,
@@ -364,6 +374,7 @@ def _landline(frame: pl.DataFrame, strict: bool) -> pl.DataFrame:
         .then(pl.col("area_local"))
         .otherwise(text.str.replace_all("-", "", literal=True)),
     )
+
     area_length = (
         pl.when(text.str.starts_with("010") | text.str.starts_with("02"))
         .then(3)
@@ -437,6 +448,7 @@ def _six_digits(
     """Check the repairs, length and digits of a 6-digit code, then `rules`."""
     text = pl.col("text")
     frame = _repair(frame)
+
     reason = _reasons(
         strict,
         ("full-width", pl.col("full_width"), True),

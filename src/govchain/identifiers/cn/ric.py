@@ -157,7 +157,7 @@ def _birth_date(text: str) -> date:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError as error:
         raise InvalidComponent(
-            f"{_SUBJECT} holds a birth date that does not exist; check the "
+            f"{_SUBJECT} contains a birth date that does not exist; check the "
             "birth date digits for a typing error",
             format_name=FORMAT_NAME,
             reason="invalid-birth-date",
@@ -182,7 +182,7 @@ def check(value: str, *, today: date | None = None, strict: bool = False) -> Che
     today = date.today() if today is None else today
     if born > today:
         raise InvalidComponent(
-            f"{_SUBJECT} holds a birth date after {today.isoformat()}; check the "
+            f"{_SUBJECT} contains a birth date after {today.isoformat()}; check the "
             "birth date digits for a typing error",
             format_name=FORMAT_NAME,
             reason="future-birth-date",
@@ -211,7 +211,7 @@ def validate(value: str, *, today: date | None = None, strict: bool = False) -> 
 
 
 def is_valid(value: str, *, today: date | None = None, strict: bool = False) -> bool:
-    """Return whether `value` is a valid resident identity card number; never raises."""
+    """Return whether `value` is a valid resident identity card number, without raising."""
     try:
         check(value, today=today, strict=strict)
     except InvalidIdentifier:
@@ -248,7 +248,7 @@ def sex(value: str, *, today: date | None = None) -> Literal["male", "female"]:
 
 
 def region(value: str, *, today: date | None = None) -> _region.RegionInfo | None:
-    """Validate a number (leniently) and return what GB/T 2260 says of its region code.
+    """Validate a number (leniently) and return the GB/T 2260 entry of its region code.
 
     Returns None for a prefecture code that no shipped edition lists but that
     validation accepts (see the module documentation).

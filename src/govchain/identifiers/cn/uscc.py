@@ -234,8 +234,10 @@ def check(value: str, *, strict: bool = False) -> Checked:
             reason="unknown-region",
         )
     # Registering offices work at every level, so only the level-free notes apply.
-    kept = [note for note in region_notes if not note.endswith("-level-region")]
-    return Checked(text, (*notes, *kept))
+    level_free_notes = [
+        note for note in region_notes if not note.endswith("-level-region")
+    ]
+    return Checked(text, (*notes, *level_free_notes))
 
 
 def validate(value: str, *, strict: bool = False) -> str:
@@ -244,7 +246,7 @@ def validate(value: str, *, strict: bool = False) -> str:
 
 
 def is_valid(value: str, *, strict: bool = False) -> bool:
-    """Return whether `value` is a valid unified social credit code; never raises."""
+    """Return whether `value` is a valid unified social credit code, without raising."""
     try:
         check(value, strict=strict)
     except InvalidIdentifier:
