@@ -56,6 +56,7 @@ __all__ = [
     "check",
     "compact",
     "format",
+    "is_mobile_like",
     "is_valid",
     "landline",
     "mobile",

@@ -62,6 +62,8 @@ __all__ = [
     "RegionInfo",
     "check",
     "compact",
+    "county_prefixes",
+    "current_codes",
     "format",
     "is_current",
     "is_known",
