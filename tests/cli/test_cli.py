@@ -235,3 +235,84 @@ def test_compare_reports_fork() -> None:
     assert result.returncode == 1
     assert "fork at height 3" in result.stdout
     assert "common ancestor: height 2" in result.stdout
+
+
+def test_update_and_repeated_fields(home: Path) -> None:
+    registered = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "床位",
+        "--level",
+        "2",
+        "--sharing",
+        "conditional",
+        "--field",
+        "代码",
+        "--field",
+        "床位",
+    )
+    resource_id = registered.stdout.split()[-1]
+    updated = govchain(
+        home,
+        "catalog",
+        "update",
+        resource_id,
+        "--as",
+        "city-health",
+        "--title",
+        "病床",
+    )
+    assert updated.returncode == 0, updated.stderr
+    forged = govchain(
+        home,
+        "catalog",
+        "update",
+        resource_id,
+        "--as",
+        "city-market",
+        "--title",
+        "x",
+    )
+    assert forged.returncode == 2
+    assert "only its owner" in forged.stderr
+    requested = govchain(
+        home,
+        "share",
+        "request",
+        resource_id,
+        "--as",
+        "city-market",
+        "--fields",
+        "代码",
+        "--fields",
+        "床位",
+        "--purpose",
+        "planning",
+    )
+    assert requested.returncode == 0, requested.stderr
+    rows = json.loads(govchain(home, "share", "list", "--json", passphrase=None).stdout)
+    assert rows[0]["fields"] == ["代码", "床位"]
+    shown = json.loads(govchain(home, "catalog", "show", resource_id).stdout)
+    assert shown["title"] == "病床"
+
+
+def test_control_characters_rejected(home: Path) -> None:
+    result = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "abc\u202edef",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+    )
+    assert result.returncode == 2
+    assert "control" in result.stderr

@@ -259,3 +259,16 @@ def test_read_table_missing_file(tmp_path: Path) -> None:
 def test_read_table_sheet_for_text_file() -> None:
     with pytest.raises(ValidationError, match=r"a \.csv file has no sheets"):
         read_table(FIXTURES / "bom.csv", sheet="Sheet1")
+
+
+def test_wide_data_row_not_taken_as_header(tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "姓名,身份证号,手机号,a,b\n张三丰,33010219800101123X,13812345678,1,2,3\n", "utf-8"
+    )
+    with pytest.raises(ValidationError) as error:
+        read_table(path)
+    message = str(error.value)
+    assert "row 2 has 6 fields but the header has 5" in message
+    assert "张三丰" not in message
+    assert "33010219800101123X" not in message

@@ -29,6 +29,9 @@ FIELD_TYPES = (
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+#: C0 and C1 controls other than tab and newline, and the Unicode bidirectional
+#: embedding, override and isolate characters.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: Fields a steward may change with catalog.update.
 UPDATABLE = (
     "title",
@@ -52,6 +55,11 @@ def _text(payload: dict[str, Any], name: str, *, required: bool, limit: int) -> 
     if not isinstance(value, str):
         raise _bad(f"field {name} must be a string")
     value = value.strip()
+    if _CONTROL_RE.search(value):
+        raise _bad(
+            f"field {name} contains control or bidirectional-override characters; "
+            "remove them (they can make a title display as something else)"
+        )
     if required and not value:
         raise _bad(f"field {name} is required and empty")
     if len(value) > limit:

@@ -42,10 +42,7 @@ def register(
     tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat.")] = None,
 ) -> None:
     """Register a data resource owned by the signing department."""
-    fields = []
-    for spec in field or []:
-        name, _, kind = spec.partition(":")
-        fields.append({"name": name, "type": kind or "string", "description": ""})
+    fields = _parse_fields(field or [])
     catalog_fields: dict[str, Any] = {
         "title": title,
         "description": description,
@@ -67,6 +64,65 @@ def register(
         finally:
             node.close()
     console.print(f"registered {resource_id}")
+
+
+def _parse_fields(specs: list[str]) -> list[dict[str, str]]:
+    """Turn `NAME[:TYPE]` options into catalog field descriptions."""
+    fields = []
+    for spec in specs:
+        name, _, kind = spec.partition(":")
+        fields.append({"name": name, "type": kind or "string", "description": ""})
+    return fields
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(help="Replace the fields: NAME[:TYPE], repeated for each field."),
+    ] = None,
+    level: Annotated[
+        int | None, typer.Option(help="Sensitivity level, 1 to 4.")
+    ] = None,
+    sharing: Annotated[
+        str | None, typer.Option(help="unconditional, conditional or not_shared.")
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="Catalog category.")] = None,
+    standard: Annotated[
+        str | None, typer.Option(help="Data standard reference.")
+    ] = None,
+    update_frequency: Annotated[
+        str | None, typer.Option(help="Such as monthly.")
+    ] = None,
+) -> None:
+    """Change a resource's catalog entry; only its owner may."""
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("title", title),
+            ("description", description),
+            ("level", level),
+            ("sharing", sharing),
+            ("category", category),
+            ("standard", standard),
+            ("update_frequency", update_frequency),
+        )
+        if value is not None
+    }
+    if field:
+        changes["fields"] = _parse_fields(field)
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        service.update_resource(node, as_dept, resource, **changes)
+    finally:
+        node.close()
+    console.print(f"updated {resource}: {', '.join(sorted(changes)) or 'nothing'}")
 
 
 @app.command("import")
@@ -119,9 +175,19 @@ def publish(
     resource: Annotated[str, typer.Option(help="Resource id.")],
     file: Annotated[Path, typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xls).")],
     sheet: Annotated[str | None, typer.Option(help="Sheet name for workbooks.")] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(help="Row number of the header (1-based) when it is not found."),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of a CSV or TSV file, such as gb18030 or big5."
+        ),
+    ] = None,
 ) -> None:
     """Publish a new version of a resource from a data file."""
-    table = read_table(file, sheet=sheet)
+    table = read_table(file, sheet=sheet, header_row=header_row, encoding=encoding)
     state: CliState = ctx.obj
     store = state.read_store()
     try:

@@ -29,14 +29,17 @@ def request(
     ctx: typer.Context,
     as_dept: AsDept,
     resource: Annotated[str, typer.Argument(help="Resource id.")],
-    fields: Annotated[str, typer.Option(help="Comma-separated field names.")],
+    fields: Annotated[
+        list[str],
+        typer.Option(help="Field names, comma-separated; the option may be repeated."),
+    ],
     purpose: Annotated[str, typer.Option(help="Why the data is needed.")],
     term_days: Annotated[
         int, typer.Option(help="How long the grant should last, in days.")
     ] = 90,
 ) -> None:
     """Request access to a resource as a consuming department."""
-    names = [f.strip() for f in fields.split(",") if f.strip()]
+    names = [f.strip() for item in fields for f in item.split(",") if f.strip()]
     state: CliState = ctx.obj
     node = state.node_or_api()
     if isinstance(node, ApiClient):

@@ -260,7 +260,8 @@ def _detect_header(filled: list[RawRow], spans: dict[int, int]) -> int:
 
     Title rows above a header ("101年度綜稅所得總額…", "單位：千元", a note) fill
     few cells and end early. So the header is the first row that reaches as far
-    right as most rows do and fills more than half as many cells as most rows.
+    right as three quarters of most rows do and fills more than half as many
+    cells as most rows.
     The second test lets a header with a blank label through, and the first keeps
     out a two-cell title above a wide table. A label merged across columns
     reaches as far as its merged range (`spans`) but counts as one cell, so a
@@ -274,7 +275,10 @@ def _detect_header(filled: list[RawRow], spans: dict[int, int]) -> int:
     typical_count = _most_common(counts)
     typical_width = _most_common(widths)
     for (number, _), count, width in zip(window, counts, widths, strict=True):
-        if width >= typical_width and 2 * count > typical_count:
+        # A header a column or two narrower than the rows below it (a row with
+        # a stray extra cell) is still the header: taking the data row instead
+        # would turn a person's values into column names.
+        if 4 * width >= 3 * typical_width and 2 * count > typical_count:
             return number
     return window[0][0]
 
