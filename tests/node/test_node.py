@@ -245,3 +245,14 @@ def test_second_writer_waits_for_lock(node: Node) -> None:
     finally:
         second.close()
         releaser.join()
+
+
+def test_failed_open_releases_lock(node: Node) -> None:
+    home = node.home
+    node.close()
+    (home.keys_dir / "node.json").write_text("{}")
+    with pytest.raises(ConfigError, match="malformed"):
+        Node(home)
+    # Had the first attempt kept the lock, this would fail with "is in use".
+    with pytest.raises(ConfigError, match="malformed"):
+        Node(home)

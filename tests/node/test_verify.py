@@ -188,3 +188,15 @@ def test_state_digest_matches_whole_encoding() -> None:
     )
     expected = hashlib.sha256(b"govchain/state/v1\n" + whole).hexdigest()
     assert state_digest(results, writes) == expected
+
+
+def test_node_refuses_missing_block(node: Node) -> None:
+    _fill(node)
+    home = node.home
+    node.close()
+    db = sqlite3.connect(home.ledger_path)
+    db.execute("DELETE FROM blocks WHERE height = 2")
+    db.commit()
+    db.close()
+    with pytest.raises(Exception, match="blocks or transactions were removed"):
+        Node(home)

@@ -91,6 +91,20 @@ class Node:
         load_handlers()
         self.home = home
         self._lock_file = _acquire_lock(home.lock_path, lock_timeout)
+        try:
+            self._open(home, orderer, workers)
+        except BaseException:
+            # A home that cannot be opened (wrong passphrase, damaged ledger)
+            # must not stay locked by this process.
+            if hasattr(self, "applier"):
+                self.applier.close()
+            if hasattr(self, "store"):
+                self.store.close()
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            os.close(self._lock_file)
+            raise
+
+    def _open(self, home: NodeHome, orderer: Orderer | None, workers: int) -> None:
         self.store = LedgerStore(home.ledger_path)
         self.orderer: Orderer = orderer or SoloOrderer()
         self.applier = BatchApplier(workers)
@@ -178,6 +192,16 @@ class Node:
         height = self.store.height()
         if height < 0:
             return
+        blocks = self.store.reader.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
+        txs = self.store.reader.execute("SELECT COUNT(*) FROM txs").fetchone()[0]
+        if blocks != height + 1 or txs != self.compact.size:
+            raise IntegrityError(
+                f"ledger {self.store.path} has {blocks} blocks up to height {height} "
+                f"and {txs} transactions for a log of {self.compact.size}: blocks or "
+                "transactions were removed; run `govchain verify` and restore the home "
+                "from a peer",
+                height=height,
+            )
         header = self.store.header(height)
         if header is None or header.log_size != self.compact.size:
             raise IntegrityError(
