@@ -29,9 +29,12 @@ FIELD_TYPES = (
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
-#: C0 and C1 controls other than tab and newline, and the Unicode bidirectional
+#: C0 and C1 controls other than tab, line feed and carriage return (text from
+#: spreadsheets ends lines with CR LF), and the Unicode bidirectional
 #: embedding, override and isolate characters.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_RE = re.compile(
+    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]"
+)
 #: Fields a steward may change with catalog.update.
 UPDATABLE = (
     "title",
