@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from govchain.cli import _catalog, _consortium, _evidence, _ledger, _share, _token
+from govchain.cli import (
+    _catalog,
+    _consortium,
+    _data,
+    _evidence,
+    _ledger,
+    _share,
+    _token,
+)
 from govchain.cli._context import (
     CliState,
     console,
@@ -33,6 +41,7 @@ app.add_typer(_catalog.app, name="catalog")
 app.add_typer(_share.app, name="share")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_token.app, name="token")
+app.add_typer(_data.app, name="data")
 app.command("audit")(_evidence.audit)
 app.command("checkpoint")(_evidence.checkpoint)
 app.command("compare")(_ledger.compare)
