@@ -264,7 +264,8 @@ def test_read_table_sheet_for_text_file() -> None:
 def test_wide_data_row_not_taken_as_header(tmp_path: Path) -> None:
     path = tmp_path / "register.csv"
     path.write_text(
-        "姓名,身份证号,手机号,a,b\n张三丰,33010219800101123X,13812345678,1,2,3\n", "utf-8"
+        "姓名,身份证号,手机号,a,b\n张三丰,33010219800101123X,13812345678,1,2,3\n",
+        "utf-8",
     )
     with pytest.raises(ValidationError) as error:
         read_table(path)
