@@ -101,6 +101,22 @@ class DatasetStore:
         logger.debug("stored dataset %s (%d rows)", content_hash, len(dataset.rows))
         return content_hash
 
+    def put_blob(self, kind: str, data: bytes) -> str:
+        """Store bytes such as a quality report under `kind`; return their SHA-256."""
+        digest = hashlib.sha256(data).hexdigest()
+        folder = self.root / kind
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / f"{digest}.json"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        return digest
+
     def get(self, content_hash: str) -> Dataset:
         """Load a dataset and check it still hashes to `content_hash`."""
         path = self._path(content_hash)

@@ -316,3 +316,87 @@ def test_control_characters_rejected(home: Path) -> None:
     )
     assert result.returncode == 2
     assert "control" in result.stderr
+
+
+def test_data_import_records_quality(home: Path, tmp_path: Path) -> None:
+    standard = (
+        Path(__file__).parents[2]
+        / "src/govchain/data/standards/health_check_register.json"
+    )
+    fields = json.loads(standard.read_text("utf-8"))["fields"]
+    args = []
+    for field in fields:
+        args += ["--field", field["name"]]
+    registered = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "体检登记",
+        "--level",
+        "4",
+        "--sharing",
+        "conditional",
+        *args,
+    )
+    resource_id = registered.stdout.split()[-1]
+    data = Path(__file__).parents[1] / "fixtures/standards/health_register_faults.csv"
+    imported = govchain(
+        home,
+        "data",
+        "import",
+        str(data),
+        "--as",
+        "city-health",
+        "--resource",
+        resource_id,
+        "--standard",
+        str(standard),
+    )
+    assert imported.returncode == 0, imported.stderr
+    shown = json.loads(govchain(home, "catalog", "show", resource_id).stdout)
+    version = shown["version_list"][0]
+    assert len(version["raw_hash"]) == 64
+    assert len(version["quality_report_hash"]) == 64
+    assert len(version["standard_hash"]) == 64
+    assert version["quality_score"] != "100"
+    reports = list((home / "objects" / "reports").glob("*.json"))
+    assert [p.stem for p in reports] == [version["quality_report_hash"]]
+
+
+def test_data_import_unreadable_records_nothing(home: Path, tmp_path: Path) -> None:
+    registered = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "x",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+        "--field",
+        "a",
+    )
+    resource_id = registered.stdout.split()[-1]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a\n\xff\xfe\x00\x81\n")
+    before = json.loads(govchain(home, "audit", "--json", passphrase=None).stdout)
+    result = govchain(
+        home,
+        "data",
+        "import",
+        str(bad),
+        "--as",
+        "city-health",
+        "--resource",
+        resource_id,
+    )
+    assert result.returncode == 2
+    assert "bad.csv" in result.stderr
+    after = json.loads(govchain(home, "audit", "--json", passphrase=None).stdout)
+    assert after == before

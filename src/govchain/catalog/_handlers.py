@@ -262,6 +262,9 @@ def publish_version(ctx: TxContext) -> None:
         "row_count": row_count,
         "parents": parents,
         "transformation": _text(payload, "transformation", required=False, limit=500),
+        "standard_hash": _hex(payload, "standard_hash", required=False),
+        "quality_report_hash": _hex(payload, "quality_report_hash", required=False),
+        "quality_score": _text(payload, "quality_score", required=False, limit=16),
         "published": ctx.block_time,
         "tx": ctx.tx.id,
     }

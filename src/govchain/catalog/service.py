@@ -20,7 +20,14 @@ from govchain.errors import ValidationError
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
-from govchain.tabular import Table
+from govchain.standards import (
+    QualityReport,
+    Standard,
+    build_report,
+    render_json,
+    validate_table,
+)
+from govchain.tabular import Table, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +72,13 @@ def publish_version(
     raw_hash: str | None = None,
     parents: Iterable[str] = (),
     transformation: str = "",
+    quality: dict[str, str] | None = None,
 ) -> str:
     """Store `dataset` off the ledger and record its version; return the version id.
 
-    Raises `ValidationError` when the dataset's fields are not the resource's
+    `quality` may carry `standard_hash`, `quality_report_hash` and
+    `quality_score` (a decimal string), recorded with the version. Raises
+    `ValidationError` when the dataset's fields are not the resource's
     registered fields or a row has another number of cells.
     """
     check_dataset(get_resource(node.store, resource_id), dataset)
@@ -83,6 +93,7 @@ def publish_version(
     }
     if raw_hash:
         payload["raw_hash"] = raw_hash
+    payload.update(quality or {})
     _applied(node.act(owner, "catalog.publish_version", payload))
     record = node.store.get(RESOURCE_NS, resource_id)
     assert record is not None
@@ -318,3 +329,58 @@ def check_dataset(record: dict[str, Any], dataset: Dataset) -> None:
                 "needs one cell per field (null for an empty one)",
                 reason="schema-mismatch",
             )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A version imported from a file, with its quality report when checked."""
+
+    version_id: str
+    rows: int
+    report: QualityReport | None
+
+
+def import_version(
+    node: Node,
+    store: DatasetStore,
+    owner: str,
+    resource_id: str,
+    path: Path,
+    *,
+    standard: Standard | None = None,
+    sheet: str | None = None,
+) -> ImportResult:
+    """Import a data file as a new version of a resource, all or nothing.
+
+    The file is read strictly (a cell whose value cannot be trusted stops the
+    import with its location). With a `standard`, the rows are validated and
+    the quality report's hash and score are recorded with the version and the
+    report is kept beside the datasets. Invalid rows do not stop the import:
+    the raw version keeps every row, and the report says which ones are wrong.
+    Nothing is recorded when any step fails.
+    """
+    table = read_table(path, sheet=sheet)
+    dataset = dataset_from_table(get_resource(node.store, resource_id), table)
+    quality: dict[str, str] = {}
+    report = None
+    if standard is not None:
+        report = build_report(validate_table(table, standard))
+        body = render_json(report)
+        quality = {
+            "standard_hash": standard.sha256,
+            "quality_report_hash": hashlib.sha256(body).hexdigest(),
+            "quality_score": str(report.score),
+        }
+        store.put_blob("reports", body)
+    version_id = publish_version(
+        node,
+        store,
+        owner,
+        resource_id,
+        dataset,
+        raw_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+        transformation=f"import {path.name}",
+        quality=quality,
+    )
+    logger.info("imported %s as %s (%d rows)", path.name, version_id, len(dataset.rows))
+    return ImportResult(version_id, len(dataset.rows), report)

@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 
-from govchain.cli._context import console
+from govchain.catalog import service as catalog_service
+from govchain.cli._context import CliState, console
+from govchain.datasets import DatasetStore
 from govchain.standards import (
     build_report,
     load_standard,
@@ -66,3 +68,47 @@ def validate(
         console.print(render_rich(report))
     if not report.valid:
         raise typer.Exit(1)
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xls, .ods).")
+    ],
+    as_dept: Annotated[
+        str, typer.Option("--as", help="Owner department (hosted on this node).")
+    ],
+    resource: Annotated[str, typer.Option("--resource", help="Resource id.")],
+    standard: Annotated[
+        Path | None,
+        typer.Option("--standard", help="Data standard to check the rows against."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Worksheet name for workbooks.")
+    ] = None,
+) -> None:
+    """Import a data file as a new version of a resource, with its quality report.
+
+    The version records the raw file's hash and, with --standard, the standard's
+    hash and the quality report's hash and score. Nothing is recorded when the
+    file cannot be read.
+    """
+    schema = load_standard(standard) if standard is not None else None
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        result = catalog_service.import_version(
+            node,
+            DatasetStore(node.home.path / "objects"),
+            as_dept,
+            resource,
+            file,
+            standard=schema,
+            sheet=sheet,
+        )
+    finally:
+        node.close()
+    console.print(f"imported {file.name} as {result.version_id}: {result.rows} rows")
+    if result.report is not None:
+        console.print(render_rich(result.report))
