@@ -434,3 +434,16 @@ def test_forwarding_needs_passphrase(served: Served) -> None:
     )
     assert wrong.returncode == 2
     assert "wrong passphrase" in wrong.stderr
+
+
+def test_escalate_and_checkpoint_forwarded(served: Served, tmp_path: Path) -> None:
+    escalated = govchain(served.home, "share", "overdue", "--escalate")
+    assert escalated.returncode == 0, escalated.stderr
+    assert "escalated 0 requests" in escalated.stdout
+    saved = tmp_path / "checkpoint.txt"
+    shown = govchain(served.home, "checkpoint")
+    assert shown.returncode == 0, shown.stderr
+    saved.write_text(shown.stdout, "utf-8")
+    checked = govchain(served.home, "checkpoint", str(saved))
+    assert checked.returncode == 0, checked.stderr
+    assert "is consistent with this ledger" in checked.stdout

@@ -17,6 +17,7 @@ from govchain.cli._context import (
     print_raw,
     print_table,
 )
+from govchain.cli._remote import ApiClient
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
 from govchain.evidence.bundle import load_bundle
 from govchain.evidence.keys import ledger_keys, trust_file_text
@@ -163,9 +164,24 @@ def checkpoint(
             raise typer.Exit(1)
         print_raw(latest[1].decode("utf-8"))
         return
-    node = state.open_node()
-    try:
-        size = check_presented_checkpoint(node, file.read_bytes())
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        store = state.read_store()
+        try:
+            config = store.get("consortium", "config")
+        finally:
+            store.close()
+        assert config is not None
+        done = node.call(
+            config["consortium"]["operator"],
+            "POST",
+            "/v1/checkpoints",
+            body={"note": file.read_text("utf-8")},
+        )
+        size = int(done["size"])
+    else:
+        try:
+            size = check_presented_checkpoint(node, file.read_bytes())
+        finally:
+            node.close()
     console.print(f"checkpoint for tree size {size} is consistent with this ledger")

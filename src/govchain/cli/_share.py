@@ -213,7 +213,12 @@ def overdue(
     state: CliState = ctx.obj
     now = int(time.time() * 1000)
     if escalate:
-        node = state.open_node()
+        node = state.node_or_api()
+        if isinstance(node, ApiClient):
+            operator = _operator(state)
+            done = node.call(operator, "POST", "/v1/requests/overdue/escalate")
+            console.print(f"escalated {done['escalated']} requests")
+            return
         try:
             receipts = service.escalate_overdue(node, now)
         finally:
@@ -239,3 +244,13 @@ def overdue(
             for r in found
         ],
     )
+
+
+def _operator(state: CliState) -> str:
+    """Return the platform operator's department id from the ledger."""
+    store = state.read_store()
+    try:
+        config = service.get_record(store, "consortium", "config")
+    finally:
+        store.close()
+    return str(config["consortium"]["operator"])
