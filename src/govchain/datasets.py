@@ -42,7 +42,7 @@ def schema_hash(fields: Sequence[dict[str, Any]]) -> str:
 class Dataset:
     """Rows with their field descriptions."""
 
-    fields: list[dict[str, str]]
+    fields: list[dict[str, Any]]
     rows: list[list[str | None]]
 
     @property

@@ -34,7 +34,8 @@ def _trail(
 
 
 def test_sharing_full_flow(api: Api) -> None:
-    resource_id = api.register()
+    # Level 1: the delivery carries the values as published.
+    resource_id = api.register(level=1)
     api.publish(resource_id)
     grant_id = api.grant(resource_id, ["org_code", "beds"])
 

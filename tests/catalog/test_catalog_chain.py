@@ -150,3 +150,31 @@ def test_publish_checks_columns(node: Node, tmp_path: Path) -> None:
     assert "bad.csv" in message
     assert "missing column(s) ['床位']" in message
     assert "['病床']" in message
+
+
+def test_field_kinds_match_governance() -> None:
+    from govchain.catalog._handlers import FIELD_KINDS
+    from govchain.governance.policy import FIELD_KINDS as POLICY_KINDS
+
+    assert tuple(FIELD_KINDS) == tuple(POLICY_KINDS)
+
+
+def test_field_level_and_kind_checked(node: Node) -> None:
+    with pytest.raises(ValidationError, match=r"fields\[0\]\.kind"):
+        catalog.register_resource(
+            node,
+            "city-health",
+            title="x",
+            level=2,
+            sharing="conditional",
+            fields=[{"name": "a", "type": "string", "kind": "passport"}],
+        )
+    with pytest.raises(ValidationError, match="level must be an integer from 1 to 4"):
+        catalog.register_resource(
+            node,
+            "city-health",
+            title="x",
+            level=2,
+            sharing="conditional",
+            fields=[{"name": "a", "type": "string", "level": 7}],
+        )

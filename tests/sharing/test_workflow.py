@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def test_unknown_field_refused(node: Node, tmp_path: Path) -> None:
 
 def test_delivery_only_granted_fields(node: Node, tmp_path: Path) -> None:
     store = DatasetStore(tmp_path / "objects")
-    resource_id = _resource(node, tmp_path, sharing_type="unconditional")
+    resource_id = _resource(node, tmp_path, sharing_type="unconditional", level=1)
     req = _request(node, "city-market", resource_id)
     delivery = sharing.deliver(
         node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
@@ -295,3 +296,106 @@ def test_unpublished_resource_not_delivered(node: Node, tmp_path: Path) -> None:
             node, store, "city-market", grant_id=req["grant"], resource_id=resource_id
         )
     assert refused.value.reason == "no-version"
+
+
+PEOPLE_FIELDS: list[dict[str, Any]] = [
+    {"name": "编号", "type": "string", "description": "", "level": 1},
+    {"name": "姓名", "type": "string", "description": "", "level": 3, "kind": "name"},
+    {
+        "name": "身份证号",
+        "type": "string",
+        "description": "",
+        "level": 4,
+        "kind": "id_number",
+    },
+    {
+        "name": "手机号",
+        "type": "string",
+        "description": "",
+        "level": 2,
+        "kind": "phone",
+    },
+]
+PEOPLE: list[list[str | None]] = [
+    ["1", "张三", "440104199001011237", "13812345678"],
+    ["2", "欧阳娜娜", "44010619851231002X", "13912345678"],
+]
+
+
+def _people(node: Node, tmp_path: Path) -> str:
+    resource_id = catalog.register_resource(
+        node,
+        "city-health",
+        title="体检登记",
+        level=4,
+        sharing="conditional",
+        fields=PEOPLE_FIELDS,
+    )
+    catalog.publish_version(
+        node,
+        DatasetStore(tmp_path / "objects"),
+        "city-health",
+        resource_id,
+        Dataset(fields=PEOPLE_FIELDS, rows=PEOPLE),
+    )
+    return resource_id
+
+
+def _granted(node: Node, resource_id: str, consumer: str) -> str:
+    req = sharing.request_access(
+        node,
+        consumer,
+        resource_id,
+        fields=["编号", "姓名", "身份证号", "手机号"],
+        purpose="disease control",
+        term_days=30,
+    )
+    sharing.approve(node, "city-bdb", req["id"])
+    return str(sharing.approve(node, "city-health", req["id"])["grant"])
+
+
+def test_delivery_desensitized_per_level(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _people(node, tmp_path)
+    grant = _granted(node, resource_id, "city-cdc")
+    package = sharing.deliver(
+        node, store, "city-cdc", grant_id=grant, resource_id=resource_id
+    ).package
+    rows = package["rows"]
+    assert [r[0] for r in rows] == ["1", "2"]
+    flat = json.dumps(rows, ensure_ascii=False)
+    for person in PEOPLE:
+        for value in person[1:]:
+            assert value is not None
+            assert value not in flat
+    kinds = {f["name"]: f["desensitization"] for f in package["fields"]}
+    assert kinds["编号"] == "keep"
+    assert kinds["身份证号"] == "pseudonymize"
+    record = node.store.get("delivery", package["delivery"])
+    assert record is not None
+    assert record["policy"].startswith("govchain-default@1:")
+
+
+def test_pseudonyms_differ_per_consumer(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = _people(node, tmp_path)
+    packages = []
+    for consumer in ("city-cdc", "tianhe-market"):
+        grant = _granted(node, resource_id, consumer)
+        packages.append(
+            sharing.deliver(
+                node, store, consumer, grant_id=grant, resource_id=resource_id
+            )
+        )
+    first = [row[2] for row in packages[0].package["rows"]]
+    second = [row[2] for row in packages[1].package["rows"]]
+    assert len(set(first)) == 2
+    assert not set(first) & set(second)
+    again = sharing.deliver(
+        node,
+        store,
+        "city-cdc",
+        grant_id=packages[0].package["grant"],
+        resource_id=resource_id,
+    )
+    assert [row[2] for row in again.package["rows"]] == first

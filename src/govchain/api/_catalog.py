@@ -63,7 +63,7 @@ def publish(
     their content hash, schema hash and row count.
     """
     dataset = Dataset(
-        fields=[f.model_dump() for f in body.fields],
+        fields=[f.model_dump(exclude_none=True) for f in body.fields],
         rows=[list(row) for row in body.rows],
     )
     version = service.publish_version(

@@ -22,13 +22,22 @@ class FieldSpec(_Body):
     name: str
     type: str = Field("string", description="string, integer, number, date, ...")
     description: str = ""
+    level: int | None = Field(
+        None,
+        description="Sensitivity level of this field, 1 to 4; the resource's if absent.",
+    )
+    kind: str | None = Field(
+        None,
+        description="What the field holds, for desensitization: id_number, phone, "
+        "name, uscc, birth_date, age, address, region_code, number, text or other.",
+    )
 
 
 class ResourceRegistration(_Body):
     """A data resource to register in the catalog, owned by the caller."""
 
     id: str | None = Field(
-        None, description="Resource id; derived from the transaction id when absent."
+        None, description="Resource id; numbered by its log position when absent."
     )
     title: str
     description: str = ""

@@ -72,10 +72,28 @@ def _text(payload: dict[str, Any], name: str, *, required: bool, limit: int) -> 
     return value
 
 
-def _fields(value: Any) -> list[dict[str, str]]:
+#: What a field contains, which decides how deliveries desensitize it; the
+#: same names as `govchain.governance.policy.FieldKind`.
+FIELD_KINDS = (
+    "id_number",
+    "phone",
+    "name",
+    "uscc",
+    "birth_date",
+    "age",
+    "address",
+    "region_code",
+    "number",
+    "text",
+    "other",
+)
+
+
+def _fields(value: Any) -> list[dict[str, Any]]:
+    """Check a field list: name, type, description, and optional level and kind."""
     if not isinstance(value, list):
         raise _bad("field fields must be a list of {name, type, description} objects")
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, item in enumerate(value):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
@@ -94,7 +112,17 @@ def _fields(value: Any) -> list[dict[str, str]]:
         description = item.get("description", "")
         if not isinstance(description, str):
             raise _bad(f"fields[{i}].description must be a string")
-        out.append({"name": name, "type": kind, "description": description})
+        field: dict[str, Any] = {"name": name, "type": kind, "description": description}
+        if "level" in item:
+            field["level"] = _level(item["level"])
+        if "kind" in item:
+            if item["kind"] not in FIELD_KINDS:
+                raise _bad(
+                    f"fields[{i}].kind {item['kind']!r} is not one of "
+                    f"{', '.join(FIELD_KINDS)}"
+                )
+            field["kind"] = item["kind"]
+        out.append(field)
     return out
 
 

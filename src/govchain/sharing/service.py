@@ -22,6 +22,7 @@ from govchain.ledger.canonical import canonical_json
 from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
 from govchain.sharing._handlers import DELIVERY_NS, GRANT_NS, REQUEST_NS, grant_status
+from govchain.sharing.desensitized import desensitize
 
 logger = logging.getLogger(__name__)
 
@@ -122,19 +123,22 @@ def deliver(
         grant is not None
         and grant["resource"] == resource_id
         and resource.get("latest_version")
+        and resource["sharing"] != "not_shared"
     ):
         version = get_record(node.store, "version", resource["latest_version"])
-        dataset = datasets.get(version["content_hash"]).project(grant["fields"])
+        granted = datasets.get(version["content_hash"]).project(grant["fields"])
+        view = desensitize(granted, resource, grant, node.dept_keys[owner])
+        dataset = view.dataset
         payload.update(
             version=version["id"],
             fields=dataset.field_names,
             content_hash=dataset.content_hash,
             row_count=len(dataset.rows),
-            policy="fields-only/v1",
+            policy=view.policy_ref,
         )
-    # Without a matching grant and a version the payload names no content, and
-    # the ledger rejects the attempt with the reason (no grant, wrong resource,
-    # no version), which is raised below.
+    # Without a matching grant, a version and a shared resource the payload
+    # names no content, and the ledger rejects the attempt with the reason (no
+    # grant, wrong resource, no version, not shared), which is raised below.
     receipt = node.act(owner, "sharing.deliver", payload)
     if not receipt.applied:
         logger.info(

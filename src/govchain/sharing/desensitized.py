@@ -1,0 +1,89 @@
+"""The desensitized view of a dataset that one grant allows one consumer to see.
+
+Each delivered field is graded by the level the resource's catalog entry gives
+it (the resource's own level when the field has none) and desensitized by the
+default policy of `govchain.governance`: level 1 passes, level 2 is masked,
+level 3 identifiers are pseudonymized and quasi-identifiers generalized, level 4
+is suppressed unless the grant names the field, in which case it is
+pseudonymized. Pseudonyms are keyed per consumer, so two consumers' copies
+cannot be joined on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import polars as pl
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from govchain.crypto.keys import SigningKey
+from govchain.datasets import Dataset
+from govchain.governance import DEFAULT_POLICY, Policy, apply_policy, plan_policy
+from govchain.governance.policy import FieldKind
+
+#: HKDF `info` of the provider's pseudonym master key.
+MASTER_KEY_INFO = b"govchain pseudonym master key v1"
+
+
+@dataclass(frozen=True)
+class Desensitized:
+    """A dataset as delivered, and the policy that produced it."""
+
+    dataset: Dataset
+    policy: Policy
+    operators: dict[str, str]
+
+    @property
+    def policy_ref(self) -> str:
+        """The policy as recorded on the ledger: name, version and digest."""
+        return f"{self.policy.name}@{self.policy.version}:{self.policy.digest}"
+
+
+def master_key(provider_key: SigningKey) -> bytes:
+    """Derive the provider's pseudonym master key from its signing key.
+
+    The key never leaves the provider's node and is as well protected as the
+    signing key (encrypted at rest). Rotating the signing key changes every
+    pseudonym the provider issues from then on.
+    """
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=MASTER_KEY_INFO)
+    return hkdf.derive(provider_key.seed())
+
+
+def desensitize(
+    dataset: Dataset,
+    resource: dict[str, Any],
+    grant: dict[str, Any],
+    provider_key: SigningKey,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+) -> Desensitized:
+    """Return the view of `dataset` (already cut to the granted fields) for the grant."""
+    described = {f["name"]: f for f in resource["fields"]}
+    names = dataset.field_names
+    levels = {
+        n: int(described.get(n, {}).get("level", resource["level"])) for n in names
+    }
+    kinds = {
+        n: cast(FieldKind, described.get(n, {}).get("kind", "other")) for n in names
+    }
+    frame = pl.DataFrame(
+        {n: [row[i] for row in dataset.rows] for i, n in enumerate(names)},
+        schema={n: pl.String for n in names},
+    )
+    options: dict[str, Any] = {
+        "field_levels": levels,
+        "consumer": grant["consumer"],
+        "allowed": set(grant["fields"]),
+        "sharing": resource["sharing"],
+        "purpose": grant["purpose"],
+        "field_kinds": kinds,
+    }
+    plan = plan_policy(policy, names, **options)
+    result = apply_policy(frame, policy, master_key=master_key(provider_key), **options)
+    rows = [[None if v is None else str(v) for v in row] for row in result.iter_rows()]
+    fields = [{**f, "desensitization": plan[f["name"]].kind} for f in dataset.fields]
+    operators = {name: operator.kind for name, operator in plan.items()}
+    return Desensitized(Dataset(fields=fields, rows=rows), policy, operators)
