@@ -26,6 +26,18 @@ from govchain.tabular import read_table
 
 DAY_MS = 86_400_000
 
+#: Type, sensitivity level and kind of each column of the check-up register;
+#: deliveries desensitize each field by its level and kind.
+CHECKUP_FIELDS: dict[str, dict[str, object]] = {
+    "编号": {"type": "string", "level": 1},
+    "姓名": {"type": "string", "level": 3, "kind": "name"},
+    "身份证号": {"type": "string", "level": 4, "kind": "id_number"},
+    "手机号": {"type": "string", "level": 3, "kind": "phone"},
+    "从业类别": {"type": "string", "level": 1},
+    "体检日期": {"type": "date", "level": 2},
+    "体检结论": {"type": "string", "level": 1},
+}
+
 
 class DemoClock:
     """A simulated clock in unix milliseconds that only moves when told to."""
@@ -203,7 +215,7 @@ class Scenario:
         people = synthetic_people(200)
         register = Dataset(
             fields=[
-                {"name": k, "type": "string", "description": ""} for k in people[0]
+                {**CHECKUP_FIELDS[k], "name": k, "description": ""} for k in people[0]
             ],
             rows=[list(p.values()) for p in people],
         )
@@ -341,6 +353,32 @@ class Scenario:
             "revoked",
             f"delivery after revocation: {self._deliver('city-market', ids['streets'], street_grant)}",
         )
+
+        # Desensitized: two departments receive the check-up register, each
+        # with its own pseudonyms, so their copies cannot be joined.
+        wanted = ["编号", "姓名", "身份证号", "体检结论"]
+        firsts = []
+        for consumer, purpose in (
+            ("city-cdc", "infectious disease follow-up"),
+            ("tianhe-market", "food-service licence checks"),
+        ):
+            req = sharing.request_access(
+                n,
+                consumer,
+                ids["checkups"],
+                fields=wanted,
+                purpose=purpose,
+                term_days=90,
+            )
+            sharing.approve(n, "city-bdb", req["id"])
+            req = sharing.approve(n, "city-health", req["id"])
+            store = DatasetStore(self.home.path / "objects")
+            delivery = sharing.deliver(
+                n, store, consumer, grant_id=req["grant"], resource_id=ids["checkups"]
+            )
+            sharing.receive(n, delivery.package)
+            firsts.append(f"{consumer} sees {delivery.package['rows'][0]}")
+        self._record("desensitized", "; ".join(firsts))
 
         # Overdue: nobody answers for eight working days, so it is escalated.
         req = sharing.request_access(
