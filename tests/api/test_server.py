@@ -149,6 +149,7 @@ def served(home: Path) -> Iterator[Served]:
 
 
 def _register(home: Path, sharing: str = "conditional") -> str:
+    # Level 1, so deliveries carry the published values unmasked.
     result = govchain(
         home,
         "catalog",
@@ -158,7 +159,7 @@ def _register(home: Path, sharing: str = "conditional") -> str:
         "--title",
         "医疗机构床位",
         "--level",
-        "2",
+        "1",
         "--sharing",
         sharing,
         "--field",
