@@ -399,3 +399,87 @@ def test_pseudonyms_differ_per_consumer(node: Node, tmp_path: Path) -> None:
         resource_id=resource_id,
     )
     assert [row[2] for row in again.package["rows"]] == first
+
+
+K_FIELDS: list[dict[str, Any]] = [
+    {"name": "编号", "type": "string", "description": "", "level": 1},
+    {
+        "name": "出生日期",
+        "type": "date",
+        "description": "",
+        "level": 1,
+        "kind": "birth_date",
+        "quasi_identifier": True,
+    },
+    {"name": "结论", "type": "string", "description": "", "level": 1},
+]
+
+
+def _k_resource(node: Node, tmp_path: Path, rows: list[list[str | None]]) -> str:
+    resource_id = catalog.register_resource(
+        node,
+        "city-health",
+        title="出生",
+        level=1,
+        sharing="unconditional",
+        fields=K_FIELDS,
+        min_k=2,
+    )
+    catalog.publish_version(
+        node,
+        DatasetStore(tmp_path / "objects"),
+        "city-health",
+        resource_id,
+        Dataset(fields=K_FIELDS, rows=rows),
+    )
+    return resource_id
+
+
+def test_delivery_generalized_to_reach_k(node: Node, tmp_path: Path) -> None:
+    rows: list[list[str | None]] = [
+        ["1", "1990-01-05", "合格"],
+        ["2", "1990-01-20", "合格"],
+        ["3", "1991-03-02", "合格"],
+        ["4", "1991-07-11", "不合格"],
+    ]
+    resource_id = _k_resource(node, tmp_path, rows)
+    req = sharing.request_access(
+        node,
+        "city-market",
+        resource_id,
+        fields=["编号", "出生日期", "结论"],
+        purpose="statistics",
+        term_days=30,
+    )
+    delivery = sharing.deliver(
+        node,
+        DatasetStore(tmp_path / "objects"),
+        "city-market",
+        grant_id=req["grant"],
+        resource_id=resource_id,
+    )
+    births = [row[1] for row in delivery.package["rows"]]
+    assert births == ["1990", "1990", "1991", "1991"]
+    record = node.store.get("delivery", delivery.package["delivery"])
+    assert record is not None
+    assert record["k_anonymity"]["k"] == 2
+    assert record["k_anonymity"]["steps"] == 2
+    assert record["k_anonymity"]["met"] is True
+
+
+def test_delivery_below_k_refused(node: Node, tmp_path: Path) -> None:
+    resource_id = _k_resource(node, tmp_path, [["1", "1990-01-05", "合格"]])
+    req = sharing.request_access(
+        node, "city-market", resource_id, fields=["出生日期"], purpose="x", term_days=30
+    )
+    with pytest.raises(PolicyError) as refused:
+        sharing.deliver(
+            node,
+            DatasetStore(tmp_path / "objects"),
+            "city-market",
+            grant_id=req["grant"],
+            resource_id=resource_id,
+        )
+    assert refused.value.reason == "k-anonymity"
+    trail = node.store.query_txs(subject=f"resource:{resource_id}")
+    assert (trail[-1].type, trail[-1].reason) == ("sharing.deliver", "k-anonymity")

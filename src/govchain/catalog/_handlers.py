@@ -46,6 +46,7 @@ UPDATABLE = (
     "sharing",
     "update_frequency",
     "tags",
+    "min_k",
 )
 
 
@@ -122,6 +123,10 @@ def _fields(value: Any) -> list[dict[str, Any]]:
                     f"{', '.join(FIELD_KINDS)}"
                 )
             field["kind"] = item["kind"]
+        if "quasi_identifier" in item:
+            if not isinstance(item["quasi_identifier"], bool):
+                raise _bad(f"fields[{i}].quasi_identifier must be true or false")
+            field["quasi_identifier"] = item["quasi_identifier"]
         out.append(field)
     return out
 
@@ -164,6 +169,14 @@ def _clean(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
             out[name] = _sharing(value)
         elif name == "tags":
             out[name] = _tags(value)
+        elif name == "min_k":
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 1 <= value <= 1000
+            ):
+                raise _bad("field min_k must be an integer from 1 (no check) to 1000")
+            out[name] = value
     return out
 
 

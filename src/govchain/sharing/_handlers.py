@@ -360,6 +360,13 @@ def deliver(ctx: TxContext) -> None:
             f"resource {resource['id']!r} has no published version to deliver",
             reason="no-version",
         )
+    k_report = payload.get("k_anonymity")
+    if isinstance(k_report, dict) and k_report.get("met") is False:
+        raise PolicyError(
+            f"the delivery of {resource['id']!r} stays below k = "
+            f"{k_report.get('target')} after generalization: {k_report.get('reason')}",
+            reason="k-anonymity",
+        )
     fields = payload.get("fields")
     if not isinstance(fields, list) or not set(fields) <= set(grant["fields"]):
         raise PolicyError(
@@ -380,6 +387,7 @@ def deliver(ctx: TxContext) -> None:
         "row_count": int(payload.get("row_count", 0)),
         "purpose": grant["purpose"],
         "policy": str(payload.get("policy", "")),
+        "k_anonymity": k_report if isinstance(k_report, dict) else None,
         "delivered": ctx.block_time,
         "received": None,
     }

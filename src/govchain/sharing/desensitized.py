@@ -20,7 +20,19 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from govchain.crypto.keys import SigningKey
 from govchain.datasets import Dataset
-from govchain.governance import DEFAULT_POLICY, Policy, apply_policy, plan_policy
+from govchain.governance import (
+    DEFAULT_POLICY,
+    GeneralizeAddress,
+    GeneralizeAge,
+    GeneralizeDate,
+    GeneralizeRegion,
+    Operator,
+    Policy,
+    Suppress,
+    apply_policy,
+    enforce_k,
+    plan_policy,
+)
 from govchain.governance.policy import FieldKind
 
 #: HKDF `info` of the provider's pseudonym master key.
@@ -29,11 +41,17 @@ MASTER_KEY_INFO = b"govchain pseudonym master key v1"
 
 @dataclass(frozen=True)
 class Desensitized:
-    """A dataset as delivered, and the policy that produced it."""
+    """A dataset as delivered, the policy that produced it and its k-anonymity.
+
+    `k_anonymity` is None when the resource asks for no k (`min_k` of 1) or no
+    delivered field is a quasi-identifier; otherwise it records the k reached,
+    the target, the generalization steps taken and whether the target was met.
+    """
 
     dataset: Dataset
     policy: Policy
     operators: dict[str, str]
+    k_anonymity: dict[str, Any] | None = None
 
     @property
     def policy_ref(self) -> str:
@@ -83,7 +101,53 @@ def desensitize(
     }
     plan = plan_policy(policy, names, **options)
     result = apply_policy(frame, policy, master_key=master_key(provider_key), **options)
-    rows = [[None if v is None else str(v) for v in row] for row in result.iter_rows()]
-    fields = [{**f, "desensitization": plan[f["name"]].kind} for f in dataset.fields]
     operators = {name: operator.kind for name, operator in plan.items()}
-    return Desensitized(Dataset(fields=fields, rows=rows), policy, operators)
+    quasi = [n for n in names if described.get(n, {}).get("quasi_identifier")]
+    target = int(resource.get("min_k", 1))
+    k_record: dict[str, Any] | None = None
+    if quasi and target > 1:
+        outcome = enforce_k(result, quasi, target, _generalization_steps(quasi, kinds))
+        k_record = {
+            "quasi_identifiers": quasi,
+            "target": target,
+            "k": outcome.report.k,
+            "steps": outcome.steps_applied,
+            "met": outcome.met,
+        }
+        if not outcome.met or outcome.frame is None:
+            k_record["reason"] = (
+                outcome.reason or "no generalization reaches the target"
+            )
+            return Desensitized(
+                Dataset(fields=[], rows=[]), policy, operators, k_record
+            )
+        result = outcome.frame
+        operators.update({n: op.kind for n, op in outcome.operators.items()})
+    rows = [[None if v is None else str(v) for v in row] for row in result.iter_rows()]
+    fields = [{**f, "desensitization": operators[f["name"]]} for f in dataset.fields]
+    return Desensitized(Dataset(fields=fields, rows=rows), policy, operators, k_record)
+
+
+def _generalization_steps(
+    quasi: list[str], kinds: dict[str, FieldKind]
+) -> list[dict[str, Operator]]:
+    """Return coarser and coarser generalizations of the quasi-identifiers by kind."""
+    fine: dict[str, Operator] = {}
+    coarse: dict[str, Operator] = {}
+    for name in quasi:
+        kind = kinds[name]
+        if kind == "birth_date":
+            fine[name] = GeneralizeDate(precision="month")
+            coarse[name] = GeneralizeDate(precision="year")
+        elif kind == "age":
+            fine[name] = GeneralizeAge()
+            coarse[name] = GeneralizeAge(edges=(40,))
+        elif kind == "address":
+            fine[name] = GeneralizeAddress()
+            coarse[name] = Suppress()
+        elif kind == "region_code":
+            fine[name] = GeneralizeRegion(level="city")
+            coarse[name] = GeneralizeRegion(level="province")
+        else:
+            coarse[name] = Suppress()
+    return [step for step in (fine, coarse) if step]

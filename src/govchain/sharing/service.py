@@ -128,14 +128,17 @@ def deliver(
         version = get_record(node.store, "version", resource["latest_version"])
         granted = datasets.get(version["content_hash"]).project(grant["fields"])
         view = desensitize(granted, resource, grant, node.dept_keys[owner])
-        dataset = view.dataset
-        payload.update(
-            version=version["id"],
-            fields=dataset.field_names,
-            content_hash=dataset.content_hash,
-            row_count=len(dataset.rows),
-            policy=view.policy_ref,
-        )
+        if view.k_anonymity is not None:
+            payload["k_anonymity"] = view.k_anonymity
+        if view.k_anonymity is None or view.k_anonymity["met"]:
+            dataset = view.dataset
+            payload.update(
+                version=version["id"],
+                fields=dataset.field_names,
+                content_hash=dataset.content_hash,
+                row_count=len(dataset.rows),
+                policy=view.policy_ref,
+            )
     # Without a matching grant, a version and a shared resource the payload
     # names no content, and the ledger rejects the attempt with the reason (no
     # grant, wrong resource, no version, not shared), which is raised below.
