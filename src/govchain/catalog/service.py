@@ -170,7 +170,7 @@ def versions(state: StateReader, resource_id: str) -> list[dict[str, Any]]:
 
 @dataclass
 class ImportReport:
-    """What a catalog import did: resources registered, rows refused, agencies admitted."""
+    """Outcome of a catalog import: resources registered, rows rejected, agencies admitted."""
 
     source: str
     registered: list[tuple[int, str]]
@@ -267,7 +267,7 @@ def import_catalog(
             report.refused.append((row, "", f"{receipt.reason}: {receipt.message}"))
     report.refused.sort()
     logger.info(
-        "catalog %s imported: %d registered, %d refused, %d agencies admitted",
+        "catalog %s imported: %d registered, %d rejected, %d agencies admitted",
         parsed.source,
         len(report.registered),
         len(report.refused),
@@ -356,7 +356,7 @@ def import_version(
     import with its location). With a `standard`, the rows are validated and
     the quality report's hash and score are recorded with the version and the
     report is kept beside the datasets. Invalid rows do not stop the import:
-    the raw version keeps every row, and the report says which ones are wrong.
+    the raw version keeps every row, and the report lists the invalid ones.
     Nothing is recorded when any step fails.
     """
     table = read_table(path, sheet=sheet)

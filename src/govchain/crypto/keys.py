@@ -216,7 +216,7 @@ def read_key_store(path: Path, *, passphrase: str | None) -> SigningKey:
         ) from exc
     if key.kid != expected_kid:
         raise ConfigError(
-            f"key store {path} holds key {key.kid} but names {expected_kid}",
+            f"key store {path} contains key {key.kid} but its kid field is {expected_kid}",
             path=str(path),
         )
     return key

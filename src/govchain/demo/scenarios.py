@@ -40,7 +40,7 @@ CHECKUP_FIELDS: dict[str, dict[str, object]] = {
 
 
 class DemoClock:
-    """A simulated clock in unix milliseconds that only moves when told to."""
+    """A simulated clock in unix milliseconds that advances only through `advance`."""
 
     def __init__(self, start_ms: int) -> None:
         self.now = start_ms
@@ -380,7 +380,7 @@ class Scenario:
             firsts.append(f"{consumer} sees {delivery.package['rows'][0]}")
         self._record("desensitized", "; ".join(firsts))
 
-        # Overdue: nobody answers for eight working days, so it is escalated.
+        # Overdue: no approver acts for eight working days, so it is escalated.
         req = sharing.request_access(
             n,
             "yuexiu-health",

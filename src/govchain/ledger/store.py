@@ -110,7 +110,7 @@ class LedgerStore:
             )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
-            # A block dirties pages all over the randomly keyed indexes; a larger
+            # A block dirties pages all over the randomly keyed indexes. A larger
             # page cache and rarer WAL checkpoints cut how often each is written
             # again (measured: write_block from about 98 to 62 us per transaction
             # in blocks of 2,000, bench/ledger.py on 2 cores).
@@ -124,9 +124,9 @@ class LedgerStore:
     def reader(self) -> sqlite3.Connection:
         """The calling thread's connection for reads.
 
-        A writable store reads through one read-only connection per thread, so
-        a request thread never sees the block the committer is writing: in WAL
-        mode another connection sees only committed transactions.
+        A writable store reads through one read-only connection per thread. In
+        WAL mode another connection reads only committed transactions, so a
+        request thread never reads the block the committer is writing.
         """
         if self._readonly:
             return self.db

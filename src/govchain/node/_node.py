@@ -405,7 +405,7 @@ class Node:
         behind = int(self.store.get_meta(BEHIND_KEY) or 0)
         if behind > self.compact.size:
             raise IntegrityError(
-                f"node {self.home.node_id} holds {self.compact.size} log entries but a "
+                f"node {self.home.node_id} has {self.compact.size} log entries but a "
                 f"checkpoint for {behind} was presented; catch up from a peer before "
                 "committing new blocks"
             )

@@ -2,7 +2,7 @@
 
 A request names a resource, the fields wanted, a purpose and a term. The
 consortium policy picks its approval path from the resource's sharing type and
-sensitivity level and from where the consumer sits; each step carries a
+sensitivity level and from where the consumer sits. Each step carries a
 deadline in working days. Unconditional resources are granted at once and
 not-shared ones are always refused. Every delivery, and every refused attempt,
 is a transaction: refusals stay on the ledger as rejected transactions whose
@@ -31,7 +31,7 @@ GRANT_NS = "grant"
 DELIVERY_NS = "delivery"
 
 DAY_MS = 86_400_000
-#: The longest term a grant may run: ten years.
+#: Maximum term of a grant: ten years.
 MAX_TERM_DAYS = 3650
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -48,7 +48,7 @@ def _parse_consortium(text: bytes) -> Consortium:
 
 
 def current_consortium(ctx: TxContext) -> Consortium:
-    """The consortium as the ledger knows it now, admitted departments included."""
+    """Return the consortium as recorded on the ledger now, admitted departments included."""
     config = dict(consortium_config(ctx))
     config["departments"] = [
         {
@@ -397,7 +397,7 @@ def deliver(ctx: TxContext) -> None:
 
 @handler("sharing.receive")
 def receive(ctx: TxContext) -> None:
-    """The consumer's record that a delivery arrived and its hash checked out."""
+    """Record that the consumer received a delivery and its content hash matched."""
     delivery_id = _string(ctx.tx.payload, "delivery", limit=64)
     delivery = ctx.state.get(DELIVERY_NS, delivery_id)
     if delivery is None:

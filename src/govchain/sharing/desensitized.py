@@ -1,12 +1,14 @@
 """The desensitized view of a dataset that one grant allows one consumer to see.
 
 Each delivered field is graded by the level the resource's catalog entry gives
-it (the resource's own level when the field has none) and desensitized by the
-default policy of `govchain.governance`: level 1 passes, level 2 is masked,
-level 3 identifiers are pseudonymized and quasi-identifiers generalized, level 4
-is suppressed unless the grant names the field, in which case it is
-pseudonymized. Pseudonyms are keyed per consumer, so two consumers' copies
-cannot be joined on them.
+it, or by the resource's own level when the field has none. The default policy
+of `govchain.governance` then desensitizes it: level 1 passes, level 2 is
+masked, level 3 identifiers are pseudonymized and quasi-identifiers
+generalized. Level 4 is suppressed unless the grant names the field, in which
+case it is pseudonymized. Pseudonyms are keyed per consumer, so two consumers'
+copies cannot be joined on them. When the resource sets a minimum k, the
+quasi-identifiers are generalized further until every class has k rows, or the
+delivery is rejected.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ MASTER_KEY_INFO = b"govchain pseudonym master key v1"
 class Desensitized:
     """A dataset as delivered, the policy that produced it and its k-anonymity.
 
-    `k_anonymity` is None when the resource asks for no k (`min_k` of 1) or no
+    `k_anonymity` is None when the resource sets no minimum k (`min_k` of 1) or no
     delivered field is a quasi-identifier; otherwise it records the k reached,
     the target, the generalization steps taken and whether the target was met.
     """

@@ -1,8 +1,8 @@
 """Sharing operations: request, decide, revoke, deliver and receive.
 
 A delivery is a package of rows signed by the provider department. The
-provider records the delivery (or the refused attempt) on the ledger before
-the package leaves; the consumer checks the signature and the content hash
+provider records the delivery (or the rejected attempt) on the ledger before
+the package leaves. The consumer checks the signature and the content hash
 against that record and then records the receipt, so both sides are on the
 ledger.
 """
@@ -145,7 +145,7 @@ def deliver(
     receipt = node.act(owner, "sharing.deliver", payload)
     if not receipt.applied:
         logger.info(
-            "delivery of %s to %s refused: %s", resource_id, consumer, receipt.reason
+            "delivery of %s to %s rejected: %s", resource_id, consumer, receipt.reason
         )
         raise PolicyError(receipt.message, reason=receipt.reason)
     if dataset is None:
