@@ -309,6 +309,11 @@ def publish_version(ctx: TxContext) -> None:
         "published": ctx.block_time,
         "tx": ctx.tx.id,
     }
+    # The rule set or policy digest of a derived version; left out when absent so
+    # that versions recorded before it existed replay to the same state.
+    transformation_hash = _hex(payload, "transformation_hash", required=False)
+    if transformation_hash:
+        version["transformation_hash"] = transformation_hash
     ctx.state.put(VERSION_NS, version_id, version)
     record["versions"] = number
     record["latest_version"] = version_id

@@ -72,11 +72,14 @@ def publish_version(
     raw_hash: str | None = None,
     parents: Iterable[str] = (),
     transformation: str = "",
+    transformation_hash: str = "",
     quality: dict[str, str] | None = None,
 ) -> str:
     """Store `dataset` off the ledger and record its version; return the version id.
 
-    `quality` may carry `standard_hash`, `quality_report_hash` and
+    `parents` are the version ids it derives from, and `transformation` with
+    `transformation_hash` says how (such as a cleaning rule set and its
+    digest). `quality` may carry `standard_hash`, `quality_report_hash` and
     `quality_score` (a decimal string), recorded with the version. Raises
     `ValidationError` when the dataset's fields are not the resource's
     registered fields or a row has another number of cells.
@@ -93,6 +96,8 @@ def publish_version(
     }
     if raw_hash:
         payload["raw_hash"] = raw_hash
+    if transformation_hash:
+        payload["transformation_hash"] = transformation_hash
     payload.update(quality or {})
     _applied(node.act(owner, "catalog.publish_version", payload))
     record = node.store.get(RESOURCE_NS, resource_id)

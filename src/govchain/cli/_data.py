@@ -9,14 +9,19 @@ unreadable file or an invalid standard raises a govchain error, which
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from govchain.catalog import service as catalog_service
-from govchain.cli._context import CliState, console
+from govchain.cli._context import CliState, console, err_console, print_json
 from govchain.datasets import DatasetStore
+from govchain.governance import service as steward
+from govchain.governance.cleaning import load_rule_set
 from govchain.standards import (
     build_report,
     load_standard,
@@ -112,3 +117,85 @@ def import_file(
     console.print(f"imported {file.name} as {result.version_id}: {result.rows} rows")
     if result.report is not None:
         console.print(render_rich(result.report))
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[None]:
+    """Show a spinner with the elapsed time on stderr while `description` runs."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        progress.add_task(description, total=None)
+        yield
+
+
+@app.command()
+def clean(
+    ctx: typer.Context,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+    rules: Annotated[
+        Path,
+        typer.Option("--rules", help="Cleaning rule set: a .json or .toml file."),
+    ],
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="Version to clean; the latest by default."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the outcome as JSON.")
+    ] = False,
+) -> None:
+    """Clean a version with a rule set into a new version whose parent it is.
+
+    The source version stays as it was. The new version records the rule set's
+    name, version and SHA-256 as its transformation.
+    """
+    rule_set = load_rule_set(rules)
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        owner = catalog_service.get_resource(node.store, resource)["owner"]
+        with _progress(f"cleaning {resource} with {rule_set.ref}"):
+            outcome = steward.clean_version(
+                node,
+                DatasetStore(node.home.path / "objects"),
+                owner,
+                resource,
+                rule_set,
+                version_id=version,
+            )
+    finally:
+        node.close()
+    if as_json:
+        print_json(
+            {
+                "version": outcome.version_id,
+                "parent": outcome.parent,
+                "rule_set": rule_set.ref,
+                "rule_set_hash": rule_set.digest,
+                "rows_in": outcome.rows_in,
+                "rows_out": outcome.rows_out,
+                "changes": outcome.changes,
+                "report_hash": outcome.report_hash,
+            }
+        )
+        return
+    console.print(
+        f"cleaned {outcome.parent} into {outcome.version_id} with {rule_set.ref} "
+        f"(sha256 {rule_set.digest[:12]}): {outcome.rows_out} of "
+        f"{outcome.rows_in} rows kept"
+    )
+    for change in outcome.changes:
+        rule = change["rule"]
+        if rule["op"] == "dedup":
+            console.print(
+                f"  dedup by {rule['key'] or 'every field'}: "
+                f"{len(change['removed'])} duplicate rows removed"
+            )
+        else:
+            changed = {k: v for k, v in change["changed"].items() if v}
+            console.print(f"  {rule['op']}: {changed or 'no cell changed'}")

@@ -1,0 +1,131 @@
+"""Steward operations on a node: clean a version, classify it, override a grade.
+
+Each operation reads a version from the department's dataset store, works on it
+with Polars, and records the outcome on the ledger signed by the resource's
+owner. The source version is never changed: cleaning publishes a new version
+whose parent is the source.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from govchain.catalog._handlers import VERSION_NS
+from govchain.catalog.service import get_resource, publish_version
+from govchain.datasets import Dataset, DatasetStore
+from govchain.errors import ValidationError
+from govchain.governance.cleaning import RuleSet, clean_frame, frame_of, rows_of
+from govchain.ledger.canonical import canonical_json
+from govchain.ledger.state import StateReader
+from govchain.node._node import Node
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CleanOutcome", "clean_version", "get_version", "load_version"]
+
+
+@dataclass(frozen=True)
+class CleanOutcome:
+    """A cleaned version, its source, and what each rule changed."""
+
+    version_id: str
+    parent: str
+    rows_in: int
+    rows_out: int
+    changes: list[dict[str, Any]]
+    report_hash: str
+    """SHA-256 of the cleaning report kept beside the datasets."""
+
+
+def get_version(
+    state: StateReader, resource_id: str, version_id: str | None = None
+) -> dict[str, Any]:
+    """Return a version record: `version_id`, or the resource's latest version.
+
+    Raises `ValidationError` when the resource has no such version.
+    """
+    record = get_resource(state, resource_id)
+    wanted = version_id or record.get("latest_version")
+    if not wanted:
+        raise ValidationError(
+            f"resource {resource_id!r} has no version yet; import one with "
+            "`govchain data import`",
+            reason="no-version",
+        )
+    version = state.get(VERSION_NS, wanted)
+    if version is None or version["resource"] != resource_id:
+        raise ValidationError(
+            f"version {wanted!r} is not a version of resource {resource_id!r}",
+            reason="unknown-version",
+        )
+    return version
+
+
+def load_version(
+    node: Node, store: DatasetStore, resource_id: str, version_id: str | None = None
+) -> tuple[dict[str, Any], Dataset]:
+    """Return a version record and its rows, checked against the ledger's hash."""
+    version = get_version(node.store, resource_id, version_id)
+    return version, store.get(version["content_hash"])
+
+
+def clean_version(
+    node: Node,
+    store: DatasetStore,
+    owner: str,
+    resource_id: str,
+    rule_set: RuleSet,
+    *,
+    version_id: str | None = None,
+) -> CleanOutcome:
+    """Clean a version (the latest by default) into a new version of the resource.
+
+    The new version names the source as its parent and records the rule set's
+    `name@version` and digest as its transformation. The rule set and a report
+    of the changed-cell counts are kept beside the datasets. Nothing is
+    recorded when a rule names a missing field or the ledger rejects the
+    version.
+    """
+    source, dataset = load_version(node, store, resource_id, version_id)
+    frame = frame_of(dataset.field_names, dataset.rows)
+    result = clean_frame(frame, rule_set)
+    cleaned = Dataset(fields=dataset.fields, rows=rows_of(result.frame))
+    store.put_blob("rule-sets", rule_set.canonical_bytes())
+    report = {
+        "format": "govchain-cleaning-report/1",
+        "source": source["id"],
+        "rule_set": rule_set.ref,
+        "rule_set_hash": rule_set.digest,
+        "rows_in": len(dataset.rows),
+        "rows_out": len(cleaned.rows),
+        "changes": result.changes,
+    }
+    report_hash = store.put_blob("cleaning-reports", canonical_json(report))
+    new_id = publish_version(
+        node,
+        store,
+        owner,
+        resource_id,
+        cleaned,
+        parents=[source["id"]],
+        transformation=f"clean {rule_set.ref}",
+        transformation_hash=rule_set.digest,
+    )
+    logger.info(
+        "cleaned %s into %s with %s (%d of %d rows kept)",
+        source["id"],
+        new_id,
+        rule_set.ref,
+        len(cleaned.rows),
+        len(dataset.rows),
+    )
+    return CleanOutcome(
+        new_id,
+        source["id"],
+        len(dataset.rows),
+        len(cleaned.rows),
+        result.changes,
+        report_hash,
+    )
