@@ -15,6 +15,7 @@ from govchain.cli import (
     _data,
     _evidence,
     _ledger,
+    _lineage,
     _share,
     _token,
 )
@@ -45,6 +46,7 @@ app.add_typer(_data.app, name="data")
 app.command("audit")(_evidence.audit)
 app.command("checkpoint")(_evidence.checkpoint)
 app.command("compare")(_ledger.compare)
+app.command("lineage")(_lineage.lineage)
 
 
 @app.callback()
