@@ -84,6 +84,11 @@ class Served:
         headers = {"Authorization": f"Bearer {token}"}
         return httpx.get(self.url + path, headers=headers, params=params)
 
+    def post(self, path: str, dept: str, body: dict[str, object]) -> httpx.Response:
+        token = read_token(NodeHome(self.home), dept)
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.post(self.url + path, headers=headers, json=body, timeout=WAIT_S)
+
 
 @pytest.fixture
 def home(tmp_path: Path, demo_consortium: Path) -> Path:
@@ -346,6 +351,50 @@ def test_cli_membership_forwarded(served: Served) -> None:
     departments = served.get("/v1/consortium/departments", "city-bdb").json()
     statuses = {d["id"]: d["status"] for d in departments["departments"]}
     assert statuses["city-market"] == "suspended"
+
+
+def test_cli_update_forwarded(served: Served) -> None:
+    resource_id = _register(served.home)
+    result = govchain(
+        served.home,
+        "catalog",
+        "update",
+        "--as",
+        "city-health",
+        resource_id,
+        "--title",
+        "Hospital beds by district",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"updated {resource_id}: title"
+    shown = served.get(f"/v1/catalog/resources/{resource_id}", "city-cdc").json()
+    assert shown["title"] == "Hospital beds by district"
+    assert (
+        f"PATCH /v1/catalog/resources/{resource_id} HTTP/1.1"
+        in served.log.read_text("utf-8")
+    )
+
+
+def test_cli_rotate_hosted_key_forwarded(served: Served) -> None:
+    before = served.get("/v1/consortium/departments", "city-bdb").json()
+    kids = {d["id"]: d["kid"] for d in before["departments"]}
+    result = govchain(served.home, "consortium", "rotate-key", "city-health")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("consortium.rotate_key committed in block ")
+    after = served.get("/v1/consortium/departments", "city-bdb").json()
+    new_kids = {d["id"]: d["kid"] for d in after["departments"]}
+    assert new_kids["city-health"] != kids["city-health"]
+    assert new_kids["city-cdc"] == kids["city-cdc"]
+    # The server signs with the new key at once.
+    assert _register(served.home).startswith("res-")
+
+
+def test_api_rotate_hosted_key_refused(served: Served) -> None:
+    response = served.post(
+        "/v1/consortium/departments/city-health/rotate-key", "city-cdc", {}
+    )
+    assert response.status_code == 403
+    assert response.json()["reason"] == "not-operator"
 
 
 def test_cli_without_token_fails(served: Served) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 
 from govchain.api._context import Caller, ReadStore, ReceiptTap, Writer
 from govchain.api._models import Admission, KeyRotation, Suspension
+from govchain.crypto.keys import SigningKey
 from govchain.ledger.apply import DEPT_NS
 
 router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
@@ -58,8 +59,27 @@ def reinstate(dept_id: str, caller: Caller, writer: Writer) -> dict[str, Any]:
 
 @router.post("/departments/{dept_id}/rotate-key")
 def rotate_key(
-    dept_id: str, body: KeyRotation, caller: Caller, writer: Writer
+    dept_id: str,
+    body: KeyRotation,
+    caller: Caller,
+    writer: Writer,
+    store: ReadStore,
 ) -> dict[str, Any]:
-    """Replace a department's signing key (operator only)."""
-    payload = {"department": dept_id, "public_key": body.public_key}
-    return _act(writer, caller, "consortium.rotate_key", payload)
+    """Replace a department's signing key (operator only).
+
+    Without a public key in the body, a department hosted on this node gets a
+    new key pair, generated and stored encrypted here.
+    """
+    if body.public_key is not None:
+        payload = {"department": dept_id, "public_key": body.public_key}
+        return _act(writer, caller, "consortium.rotate_key", payload)
+    config = store.get("consortium", "config")
+    assert config is not None
+    if caller != config["consortium"]["operator"]:
+        # Submitted as the caller, so the refusal is on the ledger with
+        # reason not-operator; the throwaway key is never stored.
+        throwaway = SigningKey.generate().public_key.to_b64()
+        payload = {"department": dept_id, "public_key": throwaway}
+        return _act(writer, caller, "consortium.rotate_key", payload)
+    receipt = writer.node.rotate_hosted_key(dept_id)
+    return {"receipt": receipt.to_dict()}

@@ -119,7 +119,11 @@ class Suspension(_Body):
 class KeyRotation(_Body):
     """The new signing key of a department."""
 
-    public_key: str = Field(description="Ed25519 public key, base64.")
+    public_key: str | None = Field(
+        default=None,
+        description="Ed25519 public key, base64. Leave it out to give a department "
+        "hosted on this node a new key generated and stored here.",
+    )
 
 
 class PresentedCheckpoint(_Body):

@@ -117,11 +117,14 @@ def update(
     if field:
         changes["fields"] = _parse_fields(field)
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        service.update_resource(node, as_dept, resource, **changes)
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        node.update_resource(as_dept, resource, **changes)
+    else:
+        try:
+            service.update_resource(node, as_dept, resource, **changes)
+        finally:
+            node.close()
     console.print(f"updated {resource}: {', '.join(sorted(changes)) or 'nothing'}")
 
 

@@ -140,7 +140,11 @@ def rotate_key(
         )
         return
     state: CliState = ctx.obj
-    node = state.open_node()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        # The server holds the keys: it generates and stores the new one.
+        _operator_act(ctx, "consortium.rotate_key", {"department": dept_id})
+        return
     try:
         receipt = node.rotate_hosted_key(dept_id)
         kid = node.dept_keys[dept_id].kid

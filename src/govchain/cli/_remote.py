@@ -175,6 +175,16 @@ class ApiClient:
         result = self.call(owner, "POST", "/v1/catalog/resources", body=fields)
         return str(result["id"])
 
+    def update_resource(
+        self, owner: str, resource_id: str, **changes: Any
+    ) -> dict[str, Any]:
+        """Change catalog fields of a resource; return the receipt."""
+        path = f"/v1/catalog/resources/{_quote(resource_id)}"
+        receipt: dict[str, Any] = self.call(owner, "PATCH", path, body=changes)[
+            "receipt"
+        ]
+        return receipt
+
     def publish_version(
         self,
         owner: str,
@@ -271,7 +281,8 @@ def _membership_request(
     if tx_type == "consortium.reinstate":
         return f"{base}/reinstate", None
     if tx_type == "consortium.rotate_key":
-        return f"{base}/rotate-key", {"public_key": payload["public_key"]}
+        # No public key: the server generates one for a department it hosts.
+        return f"{base}/rotate-key", {"public_key": payload.get("public_key")}
     raise ValueError(f"no API route submits {tx_type!r}")
 
 
