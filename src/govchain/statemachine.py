@@ -8,6 +8,9 @@ _HANDLER_MODULES = (
     "govchain.consortium._handlers",
     "govchain.catalog._handlers",
     "govchain.sharing._handlers",
+    "govchain.archive._handlers",
+    "govchain.console._handlers",
+    "govchain.governance._handlers",
 )
 
 

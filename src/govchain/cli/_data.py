@@ -1,4 +1,4 @@
-"""`govchain data`: check data files against data standards.
+"""`govchain data`: import, validate, clean and classify data.
 
 `govchain data validate FILE --standard STANDARD.json` exits with 0 when every
 row is valid (warnings allowed) and 1 when any finding is an error. An
@@ -16,10 +16,12 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
 
 from govchain.catalog import service as catalog_service
 from govchain.cli._context import CliState, console, err_console, print_json
 from govchain.datasets import DatasetStore
+from govchain.governance import classify as classify_rules
 from govchain.governance import service as steward
 from govchain.governance.cleaning import load_rule_set
 from govchain.standards import (
@@ -199,3 +201,118 @@ def clean(
         else:
             changed = {k: v for k, v in change["changed"].items() if v}
             console.print(f"  {rule['op']}: {changed or 'no cell changed'}")
+
+
+@app.command()
+def classify(
+    ctx: typer.Context,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="Classification rules (.json or .toml); the four-grade default "
+            "when omitted.",
+        ),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="Version to classify; the latest by default."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the grades without recording them."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the grades as JSON.")
+    ] = False,
+) -> None:
+    """Detect sensitive fields by name and values, grade them, and record the grades.
+
+    The grades go on the ledger and into the catalog entry (field levels and
+    kinds, and the resource level, which is the highest field level), so
+    deliveries desensitize by them.
+    """
+    chosen = classify_rules.DEFAULT_RULES
+    if rules is not None:
+        chosen = classify_rules.load_classification_rules(rules)
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        owner = catalog_service.get_resource(node.store, resource)["owner"]
+        with _progress(f"classifying {resource} with {chosen.ref}"):
+            version_id, result = steward.classify_version(
+                node,
+                DatasetStore(node.home.path / "objects"),
+                owner,
+                resource,
+                rules=chosen,
+                version_id=version,
+                record=not dry_run,
+            )
+    finally:
+        node.close()
+    if as_json:
+        print_json({"version": version_id, "recorded": not dry_run, **result.to_dict()})
+        return
+    table = RichTable(title=f"{version_id} graded with {result.rules}")
+    for column in ("field", "category", "kind", "level", "evidence"):
+        table.add_column(column)
+    for grade in result.fields:
+        table.add_row(
+            grade.field,
+            grade.category,
+            grade.kind,
+            chosen.levels[grade.level],
+            ", ".join(grade.evidence),
+        )
+    console.print(table)
+    console.print(
+        f"resource level: {chosen.levels[result.level]}"
+        + ("" if not dry_run else " (dry run, nothing recorded)")
+    )
+
+
+@app.command()
+def override(
+    ctx: typer.Context,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+    field: Annotated[str, typer.Option("--field", help="Field to grade.")],
+    level: Annotated[int, typer.Option("--level", help="Level from 1 to 4.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why the grade is changed; recorded on the ledger, so name no person.",
+        ),
+    ],
+    category: Annotated[
+        str | None, typer.Option("--category", help="New category, such as health.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="New field kind, such as id_number or address."),
+    ] = None,
+) -> None:
+    """Override the grade of one field, with a reason recorded on the ledger."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        owner = catalog_service.get_resource(node.store, resource)["owner"]
+        entry = steward.override_grade(
+            node,
+            owner,
+            resource,
+            field,
+            level=level,
+            reason=reason,
+            category=category,
+            kind=kind,
+        )
+    finally:
+        node.close()
+    done = entry["overrides"][field]
+    console.print(
+        f"{resource} field {field}: level {done['was']} -> {done['level']} "
+        f"({done['category']}); resource level {entry['level']}"
+    )

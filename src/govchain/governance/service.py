@@ -16,14 +16,29 @@ from govchain.catalog._handlers import VERSION_NS
 from govchain.catalog.service import get_resource, publish_version
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
+from govchain.governance._handlers import CLASSIFICATION_NS
+from govchain.governance.classify import (
+    DEFAULT_RULES,
+    Classification,
+    ClassificationRules,
+    classify_frame,
+)
 from govchain.governance.cleaning import RuleSet, clean_frame, frame_of, rows_of
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.state import StateReader
-from govchain.node._node import Node
+from govchain.node._node import Node, Receipt
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CleanOutcome", "clean_version", "get_version", "load_version"]
+__all__ = [
+    "CleanOutcome",
+    "classify_version",
+    "clean_version",
+    "get_classification",
+    "get_version",
+    "load_version",
+    "override_grade",
+]
 
 
 @dataclass(frozen=True)
@@ -129,3 +144,87 @@ def clean_version(
         result.changes,
         report_hash,
     )
+
+
+def _applied(receipt: Receipt) -> Receipt:
+    if not receipt.applied:
+        raise ValidationError(receipt.message, reason=receipt.reason)
+    return receipt
+
+
+def classify_version(
+    node: Node,
+    store: DatasetStore,
+    owner: str,
+    resource_id: str,
+    *,
+    rules: ClassificationRules = DEFAULT_RULES,
+    version_id: str | None = None,
+    record: bool = True,
+) -> tuple[str, Classification]:
+    """Classify a version (the latest by default); return its id and the result.
+
+    With `record`, the grades go on the ledger and into the catalog entry (see
+    `govchain.governance._handlers`); without it, nothing is written.
+    """
+    version, dataset = load_version(node, store, resource_id, version_id)
+    result = classify_frame(frame_of(dataset.field_names, dataset.rows), rules)
+    if record:
+        payload = {
+            "resource": resource_id,
+            "version": version["id"],
+            "rules": result.rules,
+            "rules_hash": result.rules_hash,
+            "fields": [grade.to_dict() for grade in result.fields],
+        }
+        _applied(node.act(owner, "governance.classify", payload))
+        logger.info(
+            "classified %s with %s: level %d", version["id"], result.rules, result.level
+        )
+    return version["id"], result
+
+
+def override_grade(
+    node: Node,
+    owner: str,
+    resource_id: str,
+    field: str,
+    *,
+    level: int,
+    reason: str,
+    category: str | None = None,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """Record a steward's level (and optionally category and kind) for one field.
+
+    Returns the resource's classification entry after the override. Raises
+    `ValidationError` with the ledger's reason when it is rejected.
+    """
+    payload: dict[str, Any] = {
+        "resource": resource_id,
+        "field": field,
+        "level": level,
+        "reason": reason,
+    }
+    if category is not None:
+        payload["category"] = category
+    if kind is not None:
+        payload["kind"] = kind
+    _applied(node.act(owner, "governance.override", payload))
+    logger.info("override of %s field %s to level %d", resource_id, field, level)
+    return get_classification(node.store, resource_id)
+
+
+def get_classification(state: StateReader, resource_id: str) -> dict[str, Any]:
+    """Return the recorded classification of a resource.
+
+    Raises `ValidationError` when the resource was never classified.
+    """
+    entry = state.get(CLASSIFICATION_NS, resource_id)
+    if entry is None:
+        raise ValidationError(
+            f"resource {resource_id!r} has no classification; run `govchain data "
+            "classify`",
+            reason="not-classified",
+        )
+    return entry
