@@ -18,6 +18,7 @@ from govchain.api._body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from govchain.api._context import ApiContext
 from govchain.api._docs import install_docs
 from govchain.api._errors import install_error_handlers
+from govchain.console import install_console
 from govchain.node import Node
 
 DESCRIPTION = """\
@@ -64,4 +65,5 @@ def create_app(
     app.include_router(_consortium.router)
     app.include_router(_catalog.router)
     app.include_router(_sharing.router)
+    install_console(app)
     return app

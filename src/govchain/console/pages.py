@@ -1,0 +1,7 @@
+"""The registration point of console page groups.
+
+Each module named here defines `page`, a `govchain.console.Page`; the console
+includes its router and lists it in the navigation. Add one line per area.
+"""
+
+PAGE_MODULES = ("govchain.console.overview",)
