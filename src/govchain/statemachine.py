@@ -6,6 +6,7 @@ import importlib
 
 _HANDLER_MODULES = (
     "govchain.consortium._handlers",
+    "govchain.standards._handlers",
     "govchain.catalog._handlers",
     "govchain.sharing._handlers",
     "govchain.archive._handlers",

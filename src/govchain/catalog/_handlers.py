@@ -12,6 +12,7 @@ from typing import Any
 
 from govchain.errors import PolicyError, ValidationError
 from govchain.ledger.state import TxContext, handler
+from govchain.standards._handlers import resolve_reference
 
 RESOURCE_NS = "resource"
 VERSION_NS = "version"
@@ -245,7 +246,20 @@ def register(ctx: TxContext) -> None:
         "updated": ctx.block_time,
     }
     record.update(_clean(payload, UPDATABLE))
+    _link_standard(ctx, record)
     ctx.state.put(RESOURCE_NS, resource_id, record)
+
+
+def _link_standard(ctx: TxContext, record: dict[str, Any]) -> None:
+    """Record the SHA-256 of a standard referenced as a registered `name@version`.
+
+    Other text (such as `GB/T 2260`) stays a free-text reference without a hash.
+    """
+    digest = resolve_reference(ctx, record["standard"])
+    if digest is not None:
+        record["standard_hash"] = digest
+    else:
+        record.pop("standard_hash", None)
 
 
 @handler("catalog.update")
@@ -255,6 +269,8 @@ def update(ctx: TxContext) -> None:
     if not changes:
         raise _bad(f"an update must change at least one of {', '.join(UPDATABLE)}")
     record.update(changes)
+    if "standard" in changes:
+        _link_standard(ctx, record)
     record["updated"] = ctx.block_time
     ctx.state.put(RESOURCE_NS, record["id"], record)
 

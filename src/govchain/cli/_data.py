@@ -27,6 +27,7 @@ from govchain.governance.cleaning import load_rule_set
 from govchain.standards import (
     build_report,
     load_standard,
+    registry,
     render_json,
     render_rich,
     validate_table,
@@ -88,8 +89,12 @@ def import_file(
     ],
     resource: Annotated[str, typer.Option("--resource", help="Resource id.")],
     standard: Annotated[
-        Path | None,
-        typer.Option("--standard", help="Data standard to check the rows against."),
+        str | None,
+        typer.Option(
+            "--standard",
+            help="Data standard to check the rows against: a Table Schema JSON "
+            "file, or NAME@VERSION of a registered standard.",
+        ),
     ] = None,
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="Worksheet name for workbooks.")
@@ -101,19 +106,25 @@ def import_file(
     hash and the quality report's hash and score. Nothing is recorded when the
     file cannot be read.
     """
-    schema = load_standard(standard) if standard is not None else None
     state: CliState = ctx.obj
     node = state.open_node()
     try:
-        result = catalog_service.import_version(
-            node,
-            DatasetStore(node.home.path / "objects"),
-            as_dept,
-            resource,
-            file,
-            standard=schema,
-            sheet=sheet,
-        )
+        schema = None
+        if standard is not None and Path(standard).exists():
+            schema = load_standard(standard)
+        elif standard is not None:
+            record = registry.get_standard(node.store, standard)
+            schema = registry.standard_of(record)
+        with _progress(f"importing {file.name}"):
+            result = catalog_service.import_version(
+                node,
+                DatasetStore(node.home.path / "objects"),
+                as_dept,
+                resource,
+                file,
+                standard=schema,
+                sheet=sheet,
+            )
     finally:
         node.close()
     console.print(f"imported {file.name} as {result.version_id}: {result.rows} rows")
@@ -316,3 +327,97 @@ def override(
         f"{resource} field {field}: level {done['was']} -> {done['level']} "
         f"({done['category']}); resource level {entry['level']}"
     )
+
+
+standard_app = typer.Typer(
+    help="Data standards registered on the ledger by name and version.",
+    no_args_is_help=True,
+)
+app.add_typer(standard_app, name="standard")
+
+
+@standard_app.command("register")
+def standard_register(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Table Schema JSON file.")],
+    as_dept: Annotated[
+        str, typer.Option("--as", help="Publishing department (hosted on this node).")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Standard name; the document's `name` by default."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Standard version; the document's `version` by default."
+        ),
+    ] = None,
+) -> None:
+    """Register a data standard as NAME@VERSION, with its SHA-256, on the ledger."""
+    state: CliState = ctx.obj
+    node = state.open_node()
+    try:
+        record = registry.register_standard(
+            node, as_dept, file, name=name, version=version
+        )
+    finally:
+        node.close()
+    console.print(
+        f"registered {record['id']} (sha256 {record['sha256']}, "
+        f"{record['field_count']} fields)"
+    )
+
+
+@standard_app.command("list")
+def standard_list(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Option("--name", help="Only the versions of this standard.")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the registered data standards."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        found = registry.list_standards(store, name)
+    finally:
+        store.close()
+    if as_json:
+        print_json(found)
+        return
+    table = RichTable(title="data standards")
+    for column in ("standard", "title", "fields", "publisher", "sha256"):
+        table.add_column(column)
+    for record in found:
+        table.add_row(
+            record["id"],
+            record["title"],
+            str(record["field_count"]),
+            record["publisher"],
+            record["sha256"][:16],
+        )
+    console.print(table)
+
+
+@standard_app.command("show")
+def standard_show(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="NAME@VERSION.")],
+    document: Annotated[
+        bool,
+        typer.Option("--document", help="Print the Table Schema document itself."),
+    ] = False,
+) -> None:
+    """Show one registered standard: its record, or its document."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        record = registry.get_standard(store, reference)
+    finally:
+        store.close()
+    if document:
+        sys.stdout.write(record["document"].removeprefix("\ufeff"))
+        return
+    print_json({k: v for k, v in record.items() if k != "document"})
