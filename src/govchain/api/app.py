@@ -13,7 +13,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 import govchain
-from govchain.api import _catalog, _consortium, _ledger, _sharing
+from govchain.api import _catalog, _consortium, _governance, _ledger, _sharing
 from govchain.api._body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from govchain.api._context import ApiContext
 from govchain.api._docs import install_docs
@@ -65,5 +65,6 @@ def create_app(
     app.include_router(_consortium.router)
     app.include_router(_catalog.router)
     app.include_router(_sharing.router)
+    app.include_router(_governance.router)
     install_console(app)
     return app

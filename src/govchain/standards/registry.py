@@ -21,7 +21,13 @@ from govchain.standards.schema import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["get_standard", "list_standards", "register_standard", "standard_of"]
+__all__ = [
+    "get_standard",
+    "list_standards",
+    "register_document",
+    "register_standard",
+    "standard_of",
+]
 
 
 def register_standard(
@@ -39,15 +45,36 @@ def register_standard(
     document is invalid and `ValidationError` when the ledger rejects it (such
     as a `name@version` that is already registered).
     """
-    standard = load_standard(path)
-    text = path.read_bytes().decode("utf-8")
-    document = _properties(path)
+    load_standard(path)
+    return register_document(
+        node, dept, path.read_bytes(), source=path.name, name=name, version=version
+    )
+
+
+def register_document(
+    node: Node,
+    dept: str,
+    data: bytes,
+    *,
+    source: str,
+    name: str | None = None,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """Register the bytes of a Table Schema document; see `register_standard`."""
+    try:
+        text = data.decode("utf-8")
+        document = json.loads(text.removeprefix("\ufeff"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StandardError(
+            [f"{source}: the standard is not UTF-8 JSON ({exc}); save it as such"]
+        ) from exc
+    parse_standard(document, source=source)
     name = name or document.get("name")
     version = version or document.get("version")
     for label, value in (("name", name), ("version", version)):
         if not isinstance(value, str) or not NAME_RE.match(value):
             raise ValidationError(
-                f"{path.name}: the standard needs a {label} of letters, digits and "
+                f"{source}: the standard needs a {label} of letters, digits and "
                 f". _ -; pass --{label} or add a {label!r} property to the document",
                 reason="bad-standard",
             )
@@ -55,18 +82,13 @@ def register_standard(
         "name": name,
         "version": version,
         "document": text,
-        "sha256": standard.sha256,
+        "sha256": hashlib.sha256(data).hexdigest(),
     }
     receipt = node.act(dept, "standard.register", payload)
     if not receipt.applied:
         raise ValidationError(receipt.message, reason=receipt.reason)
     logger.info("registered standard %s@%s by %s", name, version, dept)
     return get_standard(node.store, f"{name}@{version}")
-
-
-def _properties(path: Path) -> dict[str, Any]:
-    value = json.loads(path.read_bytes().decode("utf-8-sig"))
-    return {k: v for k, v in value.items() if k in ("name", "version")}
 
 
 def list_standards(state: StateReader, name: str = "") -> list[dict[str, Any]]:
