@@ -9,6 +9,7 @@ _HANDLER_MODULES = (
     "govchain.standards._handlers",
     "govchain.catalog._handlers",
     "govchain.sharing._handlers",
+    "govchain.certs._handlers",
     "govchain.archive._handlers",
     "govchain.console._handlers",
     "govchain.governance._handlers",
