@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 
 from govchain.cli import (
+    _archive,
     _catalog,
     _consortium,
     _data,
@@ -43,6 +44,7 @@ app.add_typer(_share.app, name="share")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_token.app, name="token")
 app.add_typer(_data.app, name="data")
+app.add_typer(_archive.app, name="archive")
 app.command("audit")(_evidence.audit)
 app.command("checkpoint")(_evidence.checkpoint)
 app.command("compare")(_ledger.compare)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from govchain import audit as audit_trail
+from govchain.cli._archive import verify_bag
 from govchain.cli._context import (
     CliState,
     console,
@@ -19,6 +20,7 @@ from govchain.cli._context import (
 )
 from govchain.cli._remote import ApiClient
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
+from govchain.evidence.archive_bag import is_archive_bag
 from govchain.evidence.bundle import load_bundle
 from govchain.evidence.keys import ledger_keys, trust_file_text
 from govchain.node.presented import check_presented_checkpoint
@@ -112,7 +114,10 @@ def export(
 
 @app.command("verify")
 def verify(
-    file: Annotated[Path, typer.Argument(help="Evidence bundle (JSON).")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Evidence bundle (JSON), or an archive bag directory."),
+    ],
     trust: Annotated[
         Path, typer.Option(help="Trust file of verifier keys (`govchain keys`).")
     ],
@@ -122,6 +127,9 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify a bundle offline with nothing but the bundle and the trust file."""
+    if is_archive_bag(file):
+        verify_bag(file, trust, min_signatures=min_signatures, as_json=as_json)
+        return
     result = verify_bundle(
         load_bundle(file), read_trust_file(trust), min_signatures=min_signatures
     )
