@@ -13,7 +13,15 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 import govchain
-from govchain.api import _catalog, _consortium, _governance, _ledger, _sharing
+from govchain.api import (
+    _archive,
+    _catalog,
+    _certs,
+    _consortium,
+    _governance,
+    _ledger,
+    _sharing,
+)
 from govchain.api._body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from govchain.api._context import ApiContext
 from govchain.api._docs import install_docs
@@ -66,5 +74,7 @@ def create_app(
     app.include_router(_catalog.router)
     app.include_router(_sharing.router)
     app.include_router(_governance.router)
+    app.include_router(_archive.router)
+    app.include_router(_certs.router)
     install_console(app)
     return app

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from govchain.cli import (
     _archive,
     _catalog,
+    _cert,
     _consortium,
     _data,
     _evidence,
@@ -45,6 +46,7 @@ app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_token.app, name="token")
 app.add_typer(_data.app, name="data")
 app.add_typer(_archive.app, name="archive")
+app.add_typer(_cert.app, name="cert")
 app.command("audit")(_evidence.audit)
 app.command("checkpoint")(_evidence.checkpoint)
 app.command("compare")(_ledger.compare)

@@ -1,0 +1,249 @@
+"""Certificate routes: online status and verification, lookup, issuance, lists.
+
+Public (no token): a certificate's status, online verification of QR text or
+a QR image against the ledger, and the signed trust and revocation lists.
+With a department's token: lookup by ID number (rate-limited per department
+and client, and recorded), issuance and status changes by the issuer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from govchain.api._context import ApiContext, Caller, Ctx, ReadStore, client_of
+from govchain.certs import (
+    CertificateError,
+    CertificateService,
+    Holder,
+    certificate_status,
+    decode_image_bytes,
+    trust_from_state,
+    verify_text,
+)
+from govchain.certs.qrtext import MAX_TEXT_CHARS, strip_scanner_newline
+from govchain.certs.verify import Verdict
+from govchain.errors import ValidationError
+from govchain.ledger.store import LedgerStore
+from govchain.node import Node
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/certs", tags=["certificates"])
+
+#: Lookups by ID number each department may make per minute from one client
+#: address (GOVCHAIN_CERT_LOOKUPS_PER_MINUTE overrides it).
+LOOKUPS_PER_MINUTE = int(os.environ.get("GOVCHAIN_CERT_LOOKUPS_PER_MINUTE", "30"))
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+
+_services: weakref.WeakKeyDictionary[Node, CertificateService] = (
+    weakref.WeakKeyDictionary()
+)
+_services_lock = threading.Lock()
+
+
+def _service(node: Node) -> CertificateService:
+    with _services_lock:
+        service = _services.get(node)
+        if service is None:
+            service = CertificateService(node)
+            _services[node] = service
+        return service
+
+
+class RateLimiter:
+    """A token bucket per key: `rate` requests a minute, bursts up to `rate`."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.rate), now))
+            tokens = min(float(self.rate), tokens + (now - last) * self.rate / 60.0)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1.0, now)
+            return True
+
+
+_lookup_limiter = RateLimiter(LOOKUPS_PER_MINUTE)
+
+
+def _now(ctx: ApiContext) -> int:
+    """Return the API clock (the orderer's unless configured) in unix seconds."""
+    return ctx.clock() // 1000
+
+
+def _not_found(exc: ValidationError) -> JSONResponse:
+    return JSONResponse({"error": str(exc), "reason": exc.reason}, status_code=404)
+
+
+@router.get("/{cert_id}/status", response_model=None)
+def status(cert_id: str, store: ReadStore, ctx: Ctx) -> dict[str, Any] | JSONResponse:
+    """Return a certificate's status: valid, suspended, revoked, expired or not_yet_valid."""
+    try:
+        return certificate_status(store, cert_id, now=_now(ctx))
+    except ValidationError as exc:
+        if exc.reason == "unknown-certificate":
+            return _not_found(exc)
+        raise
+
+
+class VerifyText(BaseModel):
+    qr_text: str = Field(
+        max_length=MAX_TEXT_CHARS + 16, description="The QR code's text."
+    )
+
+
+@router.post("/verify")
+def verify(body: VerifyText, store: ReadStore, ctx: Ctx) -> dict[str, Any]:
+    """Verify QR text against the ledger's registry and statuses, at the current time."""
+    trust = trust_from_state(store)
+    text = strip_scanner_newline(body.qr_text)
+    return verify_text(text, trust, at=_now(ctx)).to_dict()
+
+
+@router.post("/verify-image")
+async def verify_image(
+    image: Annotated[UploadFile, File(description="A photo or scan of the QR code.")],
+    ctx: Ctx,
+) -> dict[str, Any]:
+    """Verify the QR code in an uploaded image, as `/verify` does for text."""
+    data = await image.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        verdict = Verdict(code="image", message="the image is larger than 8 MiB")
+        return verdict.to_dict()
+    try:
+        text = decode_image_bytes(data, source="the uploaded image")
+    except CertificateError as exc:
+        return Verdict(
+            code=exc.code, message=str(exc), steps={"image": False}
+        ).to_dict()
+    trust = ctx.read(trust_from_state)
+    return verify_text(text, trust, at=_now(ctx)).to_dict()
+
+
+class Lookup(BaseModel):
+    id_number: str = Field(max_length=32, description="The holder's ID number.")
+    id_format: str = Field("cn-resident-id", description="cn-resident-id or cn-uscc.")
+
+
+@router.post("/lookup", response_model=None)
+def lookup(
+    body: Lookup, caller: Caller, ctx: Ctx, request: Request
+) -> dict[str, Any] | JSONResponse:
+    """Find certificates by ID number: masked name, type, issuer and validity only."""
+    client = client_of(request)
+    if not _lookup_limiter.allow(f"{caller}@{client}"):
+        ctx.refusals.refused(client, "lookup rate limit", caller)
+        return JSONResponse(
+            {
+                "error": f"more than {LOOKUPS_PER_MINUTE} lookups a minute from "
+                f"{caller}; wait a minute and try again",
+                "reason": "rate-limited",
+            },
+            status_code=429,
+        )
+    found = _service(ctx.node).lookup(
+        body.id_number, requester=caller, client=client, id_format=body.id_format
+    )
+    now = _now(ctx)
+    store = ctx.open_read_store()
+    try:
+        results = [_with_status(store, entry.to_dict(), now) for entry in found]
+    finally:
+        store.close()
+    return {"certificates": results}
+
+
+def _with_status(
+    store: LedgerStore, record: dict[str, Any], now: int
+) -> dict[str, Any]:
+    try:
+        record["status"] = certificate_status(store, record["id"], now=now)["status"]
+    except ValidationError:
+        record["status"] = "unknown"
+    return record
+
+
+class HolderBody(BaseModel):
+    holder_id: str = Field(max_length=32)
+    name: str = Field(max_length=100)
+    claims: dict[str, Any] = Field(default_factory=dict)
+
+
+class IssueBody(BaseModel):
+    type: str
+    holders: list[HolderBody] = Field(max_length=10_000)
+    valid_days: int | None = None
+
+
+@router.post("/issue", status_code=201)
+def issue(body: IssueBody, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Issue certificates as the caller's department; returns each QR text."""
+    holders = [Holder(h.holder_id, h.name, h.claims) for h in body.holders]
+    issued = _service(ctx.node).issue(
+        caller, body.type, holders, now=_now(ctx), valid_days=body.valid_days
+    )
+    return {
+        "certificates": [
+            {
+                "id": c.id,
+                "qr_text": c.qr_text,
+                "hash": c.hash,
+                "issued_at": c.claims.issued_at,
+                "expires_at": c.claims.expires_at,
+            }
+            for c in issued
+        ]
+    }
+
+
+class StatusChange(BaseModel):
+    status: str = Field(description="suspended, valid (reinstate) or revoked.")
+    reason: str = Field(description="A reason code, such as holder-unfit.")
+
+
+@router.post("/{cert_id}/status", response_model=None)
+def change_status(
+    cert_id: str, body: StatusChange, caller: Caller, ctx: Ctx
+) -> dict[str, Any] | JSONResponse:
+    """Suspend, reinstate or revoke a certificate the caller issued."""
+    try:
+        receipt = _service(ctx.node).set_status(
+            caller, cert_id, body.status, body.reason
+        )
+    except ValidationError as exc:
+        if exc.reason == "unknown-certificate":
+            return _not_found(exc)
+        raise
+    record = ctx.read(lambda s: certificate_status(s, cert_id, now=_now(ctx)))
+    return {"certificate": record, "receipt": receipt.to_dict()}
+
+
+@router.get("/trust-list")
+def trust_list(ctx: Ctx) -> dict[str, Any]:
+    """The registry as a trust list signed by the operator, for offline verifiers."""
+    return _service(ctx.node).trust_list()
+
+
+@router.get("/revocation-list")
+def revocation_list(
+    ctx: Ctx,
+    since: Annotated[int, Query(ge=0, description="First sequence number.")] = 0,
+) -> dict[str, Any]:
+    """Revocation entries from `since` on, signed by the operator."""
+    return _service(ctx.node).revocation_list(since)
