@@ -14,6 +14,7 @@ from govchain import audit
 from govchain.catalog import service as catalog
 from govchain.data import demo_file
 from govchain.datasets import Dataset, DatasetStore
+from govchain.demo.archive import play_archive
 from govchain.demo.people import synthetic_people
 from govchain.errors import PolicyError
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
@@ -101,6 +102,7 @@ class Scenario:
         self.share(resources)
         self.show_audit(resources["hospitals"])
         evidence = self.evidence()
+        play_archive(self.n, self.console)
         report = verify_ledger(self.n.store)
         self.console.rule("verification")
         self.say(
