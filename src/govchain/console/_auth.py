@@ -90,8 +90,12 @@ def require(*roles: str, action: str, post: bool = False) -> Any:
     """
     source = posted if post else current_session
 
+    # NOTE: the dependency is a default value, not an `Annotated` hint, because
+    # hints are strings here (`from __future__ import annotations`) and FastAPI
+    # resolves them in the module, where the local `source` does not exist.
     def check(
-        request: Request, session: Annotated[Session, Depends(source)]
+        request: Request,
+        session: Session = Depends(source),  # noqa: B008
     ) -> Session:
         if session.user.role in roles:
             return session

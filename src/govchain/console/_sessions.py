@@ -100,10 +100,16 @@ class Sessions:
             ).fetchall()
         return {str(row[0]) for row in rows}
 
-    def actor_of(self, tx_id: str) -> str | None:
-        """Return the id of the user who submitted `tx_id` here, if one did."""
+    def actors(self, tx_ids: list[str]) -> dict[str, str]:
+        """Return `{tx_id: user_id}` for the given transactions submitted here."""
+        found: dict[str, str] = {}
         with self.users.connect() as db:
-            row = db.execute(
-                "SELECT user_id FROM actions WHERE tx_id = ?", (tx_id,)
-            ).fetchone()
-        return None if row is None else str(row[0])
+            for start in range(0, len(tx_ids), 500):
+                chunk = tx_ids[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows = db.execute(
+                    f"SELECT tx_id, user_id FROM actions WHERE tx_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+                found.update({str(tx): str(user) for tx, user in rows})
+        return found

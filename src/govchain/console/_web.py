@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -21,14 +21,17 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from govchain.api._context import ApiContext
+from govchain.api._context import ApiContext, ReceiptTap
 from govchain.console._sessions import Session, Sessions
 from govchain.console.i18n import Catalogs, pick_language
 from govchain.console.jobs import Jobs
 from govchain.console.users import User, UserStore
 from govchain.errors import GovchainError, ValidationError
+from govchain.node import Node
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PREFIX = "/console"
 SESSION_COOKIE = "govchain_session"
@@ -180,12 +183,13 @@ class ConsoleRoute(APIRoute):
                     f"{PREFIX}/login?next={target}", status_code=303
                 )
             except Refused as exc:
+                t = translator(request)
                 response = render(
                     request,
                     "error.html",
                     status_code=403,
                     title_key="error.refused_title",
-                    message=translator(request)("error.refused", action=exc.action),
+                    message=t("error.refused", action=t(f"action.{exc.action}")),
                     tx_id=exc.tx_id,
                 )
             except NotFound as exc:
@@ -279,3 +283,25 @@ def record_refusal(
     receipt = node.act(user.department, "console.refusal", payload)
     console_state(request).sessions.record_action(user, receipt.tx_id, action)
     return receipt.tx_id
+
+
+def act(request: Request, user: User, action: str, work: Callable[[Node], T]) -> T:
+    """Run `work` with the node and note every transaction it submits as `user`'s.
+
+    The note (in `console.sqlite`) lets the audit trail be filtered by person,
+    because the ledger itself names only the signing department.
+    """
+    tap = ReceiptTap(console_state(request).api.node)
+    try:
+        return work(tap.node)
+    finally:
+        sessions = console_state(request).sessions
+        for receipt in tap.receipts:
+            sessions.record_action(user, receipt.tx_id, action)
+        if tap.receipts:
+            logger.info(
+                "console user %s did %s: %s",
+                user.id,
+                action,
+                ", ".join(f"{r.tx_id[:16]} {r.status}" for r in tap.receipts),
+            )

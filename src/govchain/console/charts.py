@@ -87,3 +87,66 @@ def _clip(text: str, limit: int) -> str:
 
 def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def graph_chart(
+    title: str,
+    nodes: Sequence[tuple[str, str, str]],
+    edges: Sequence[tuple[str, str, str]],
+    *,
+    empty: str,
+    width: int = 720,
+) -> Markup:
+    """Draw a directed graph left to right, one column per depth.
+
+    `nodes` are `(id, kind, label)` and `edges` are `(source, target, label)`.
+    A node's depth is the length of the longest path of edges leading to it.
+    """
+    if not nodes:
+        return Markup(f'<p class="chart-empty">{escape(empty)}</p>')
+    depth = {node_id: 0 for node_id, _kind, _label in nodes}
+    for _ in range(len(nodes)):
+        for source, target, _label in edges:
+            if source in depth and target in depth:
+                depth[target] = max(depth[target], depth[source] + 1)
+    columns: dict[int, list[str]] = {}
+    for node_id, _kind, _label in nodes:
+        columns.setdefault(depth[node_id], []).append(node_id)
+    box_w, box_h, col_gap, row_gap = 170, 44, 60, 16
+    rows = max(len(ids) for ids in columns.values())
+    width = max(width, len(columns) * (box_w + col_gap))
+    height = rows * (box_h + row_gap) + row_gap
+    where = {
+        node_id: (10 + d * (box_w + col_gap), row_gap + i * (box_h + row_gap))
+        for d, ids in columns.items()
+        for i, node_id in enumerate(ids)
+    }
+    summary = "; ".join(f"{s} → {t}: {label}" for s, t, label in edges)
+    parts = [
+        f'<svg class="chart graph" role="img" viewBox="0 0 {width} {height}">'
+        f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>"
+    ]
+    for source, target, label in edges:
+        if source not in where or target not in where:
+            continue
+        x1, y1 = where[source][0] + box_w, where[source][1] + box_h / 2
+        x2, y2 = where[target][0], where[target][1] + box_h / 2
+        parts.append(
+            f'<line x1="{x1}" y1="{y1}" x2="{x2 - 6}" y2="{y2}" class="edge"></line>'
+            f'<polygon points="{x2},{y2} {x2 - 8},{y2 - 4} {x2 - 8},{y2 + 4}" '
+            f'class="arrow"></polygon>'
+            f'<text x="{(x1 + x2) / 2}" y="{(y1 + y2) / 2 - 4}" text-anchor="middle" '
+            f'class="chart-label">{escape(_clip(label, 14))}</text>'
+        )
+    for node_id, kind, label in nodes:
+        x, y = where[node_id]
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="4" '
+            f'class="node node-{escape(kind)}"></rect>'
+            f'<text x="{x + 6}" y="{y + 17}" class="chart-value">'
+            f"{escape(_clip(node_id, 26))}</text>"
+            f'<text x="{x + 6}" y="{y + 34}" class="chart-label">'
+            f"{escape(_clip(label, 26))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -115,3 +115,11 @@ class Jobs:
             logger.exception("console job %s (%s) failed", job.id, job.kind)
         finally:
             job.finished = time.time()
+
+    def latest(self, kind: str) -> Job | None:
+        """Return the most recently started job of `kind`, running or not."""
+        with self._lock:
+            for job in reversed(self._jobs.values()):
+                if job.kind == kind:
+                    return job
+        return None

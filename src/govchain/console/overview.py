@@ -164,7 +164,7 @@ def _latest_versions(
     for resource in resources:
         version_id = resource.get("latest_version")
         version = store.get("version", version_id) if version_id else None
-        if version is not None and version.get("quality_score") is not None:
+        if version is not None and version.get("quality_score"):
             out.append((resource, version))
     return out
 

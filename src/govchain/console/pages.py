@@ -4,4 +4,12 @@ Each module named here defines `page`, a `govchain.console.Page`; the console
 includes its router and lists it in the navigation. Add one line per area.
 """
 
-PAGE_MODULES = ("govchain.console.overview",)
+PAGE_MODULES = (
+    "govchain.console.overview",
+    "govchain.console.catalog",
+    "govchain.console.requests",
+    "govchain.console.audit",
+    "govchain.console.ledger",
+    "govchain.console.consortium",
+    "govchain.console.governance",
+)
