@@ -22,8 +22,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-deps
 	$(BIN)/pytest
+
+# The console tests drive Debian's Chromium through Playwright, whose own browser
+# download cannot be used here. CI runs as root on a fresh Debian machine. The
+# font draws Chinese text in the screenshots the tests save.
+CHROMIUM := /usr/bin/chromium
+system-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; \
+	  else \
+	    echo "$(CHROMIUM) is missing: install Debian's chromium package as root" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 test: lint typecheck pytest
 
