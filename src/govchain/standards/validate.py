@@ -46,6 +46,7 @@ from govchain.standards.schema import (
     Standard,
 )
 from govchain.tabular import Table
+from govchain.tabular._table import FrameRows
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +219,11 @@ def _text_frame(table: Table) -> pl.DataFrame:
     Positional names keep the table's own column names, which can be anything,
     apart from the names of the helper columns.
     """
+    if isinstance(table.rows, FrameRows):
+        frame = table.rows.frame
+        names = {old: f"c{i}" for i, old in enumerate(frame.columns)}
+        numbers = pl.Series(_ROW, table.row_numbers, dtype=pl.Int64)
+        return frame.rename(names).insert_column(0, numbers)
     width = len(table.header)
     # One Series over every cell, cut into columns with a stride, is built
     # about twice as fast as one Python list per column.

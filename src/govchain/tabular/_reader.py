@@ -8,6 +8,7 @@ from pathlib import Path
 from govchain.errors import ValidationError
 from govchain.tabular._cleanup import clean_text_cells
 from govchain.tabular._dates import settle_date_columns
+from govchain.tabular._fast import read_plain_csv
 from govchain.tabular._raw import CellNote, RawSheet, cell_reference
 from govchain.tabular._shape import HeaderOptions, Shaped, shape_rows
 from govchain.tabular._sheet import read_sheet
@@ -75,7 +76,20 @@ def read_table(
 
     codec: str | None = None
     if suffix in TEXT_SUFFIXES:
-        raw, codec = _read_text(path, source=source, suffix=suffix, encoding=encoding)
+        data = _read_bytes(path, source=source)
+        fast = read_plain_csv(
+            data,
+            source=source,
+            delimiter=TEXT_SUFFIXES[suffix],
+            encoding=encoding,
+            header_row=header_row,
+            header_rows=header_rows,
+            header_separator=header_separator,
+            normalize_width=normalize_width,
+        )
+        if fast is not None:
+            return fast
+        raw, codec = _read_text(data, source=source, suffix=suffix, encoding=encoding)
     elif suffix in OOXML_SUFFIXES:
         raw = read_xlsx(path, source=source, sheet=sheet)
     else:
@@ -131,15 +145,18 @@ def _check_request(source: str, suffix: str, sheet: str | None) -> None:
         )
 
 
-def _read_text(
-    path: Path, *, source: str, suffix: str, encoding: str | None
-) -> tuple[RawSheet, str]:
+def _read_bytes(path: Path, *, source: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ValidationError(
             f"{source}: cannot read the file ({exc.strerror})", reason="unreadable"
         ) from exc
+
+
+def _read_text(
+    data: bytes, *, source: str, suffix: str, encoding: str | None
+) -> tuple[RawSheet, str]:
     text, codec = decode(data, source=source, encoding=encoding)
     rows, delimiter = split_records(
         text, source=source, delimiter=TEXT_SUFFIXES[suffix]

@@ -2,10 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
+
+import polars as pl
 
 from govchain.errors import ValidationError
 from govchain.tabular._raw import Severity
+
+Row = tuple[str | None, ...]
+
+
+class FrameRows(Sequence[Row]):
+    """The rows of a Polars frame of text columns, as a read-only sequence of tuples.
+
+    The fast CSV reader keeps its rows in a frame, so a million rows are not
+    turned into ten million Python strings unless a caller walks them. The
+    sequence compares equal to any sequence of the same tuples.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return self.frame[index].rows()
+        if not -self.frame.height <= index < self.frame.height:
+            raise IndexError(f"row index {index} is out of range")
+        return self.frame.row(index)
+
+    def __iter__(self) -> Iterator[Row]:
+        return self.frame.iter_rows(buffer_size=10_000)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameRows):
+            return self.frame.equals(other.frame)
+        if isinstance(other, Sequence):
+            return len(other) == len(self) and all(
+                tuple(a) == tuple(b) for a, b in zip(self, other, strict=True)
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FrameRows({self.frame.height} rows x {self.frame.width} columns)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrameRows, (self.frame,))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,9 +122,10 @@ class Table:
     """Column names: unique, stripped, `column_<n>` where the header cell is empty.
     A header over several rows gives names joined by a separator, such as
     `基本信息/姓名`."""
-    rows: list[tuple[str | None, ...]]
-    """Data rows below the header, as wide as `header`, without fully empty rows."""
-    row_numbers: list[int]
+    rows: Sequence[Row]
+    """Data rows below the header, as wide as `header`, without fully empty rows.
+    A list, or a `FrameRows` when the fast CSV reader read the file."""
+    row_numbers: Sequence[int]
     """Physical row number of each entry of `rows`."""
     encoding: str | None
     """Python codec that decoded a text file, `None` for workbooks."""
@@ -92,6 +147,21 @@ class Table:
         except ValueError:
             raise KeyError(name) from None
         return [row[index] for row in self.rows]
+
+    def text_frame(self) -> pl.DataFrame:
+        """Return the data rows as a frame of text columns named `c0`, `c1`, ...
+
+        Positional names, because header names can be anything. Cheap when the
+        fast CSV reader read the file, since its frame is reused.
+        """
+        names = [f"c{i}" for i in range(len(self.header))]
+        if isinstance(self.rows, FrameRows):
+            return self.rows.frame.rename(
+                dict(zip(self.rows.frame.columns, names, strict=True))
+            )
+        return pl.DataFrame(
+            list(self.rows), schema={n: pl.String for n in names}, orient="row"
+        )
 
     def errors(self) -> tuple[ImportNote, ...]:
         """Return the notes of severity `error`: cells withheld as untrustworthy."""
