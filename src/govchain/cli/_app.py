@@ -20,6 +20,7 @@ from govchain.cli import (
     _lineage,
     _share,
     _token,
+    _user,
 )
 from govchain.cli._context import (
     CliState,
@@ -45,6 +46,7 @@ app.add_typer(_share.app, name="share")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_token.app, name="token")
 app.add_typer(_data.app, name="data")
+app.add_typer(_user.app, name="user")
 app.add_typer(_archive.app, name="archive")
 app.add_typer(_cert.app, name="cert")
 app.command("audit")(_evidence.audit)
