@@ -99,8 +99,8 @@ class AuditReport:
             "format": "govchain-archive-audit/v1",
             "started": self.started,
             "result": self.result,
-            "replicas": self.replicas,
             **self.counts(),
+            "replica_names": self.replicas,
             "bytes_read": self.bytes_read,
             "findings": [
                 {

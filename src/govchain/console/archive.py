@@ -98,9 +98,7 @@ def browser_page(
 
 
 def _audits(archive: Archive, limit: int) -> list[dict[str, Any]]:
-    return [
-        {**a, "time": format_time(a["time"])} for a in archive.index.audits(limit)
-    ]
+    return [{**a, "time": format_time(a["time"])} for a in archive.index.audits(limit)]
 
 
 @router.get("/items/{reference:path}", response_class=HTMLResponse)
@@ -156,7 +154,6 @@ def _client_input(proof: dict[str, Any]) -> str:
         "metadata": _b64(canonical_json(proof["metadata"])),
         "leaf": _b64(canonical_json(proof["leaf"])),
         "sha256": proof["leaf"]["sha256"],
-        "metadata_hash": proof["leaf"]["metadata_hash"],
         "leaf_index": proof["leaf_index"],
         "batch_size": proof["batch_size"],
         "proof": proof["inclusion_proof"],
@@ -216,6 +213,7 @@ def audits_page(
         title_key="archive.audits_title",
         audits=audits,
         job=job.to_dict() if job else None,
+        job_result=job.result if job is not None and job.state == "done" else None,
         job_running=job is not None and job.state == "running",
         job_owned=job is not None and job.owner == session.user.id,
         can_audit=session.user.role in AUDIT_ROLES,
@@ -237,8 +235,10 @@ def start_audit(
 
         def work(progress: Progress) -> dict[str, Any]:
             with Archive(node.home) as archive:
-                total = archive.index.count_items()
-                progress.stage("checking", total)
+                copies = len(archive.index.live_objects()) * len(
+                    archive.config.replicas
+                )
+                progress.stage("checking", copies)
                 checked = [0]
 
                 def advance(count: int) -> None:

@@ -12,4 +12,5 @@ PAGE_MODULES = (
     "govchain.console.ledger",
     "govchain.console.consortium",
     "govchain.console.governance",
+    "govchain.console.archive",
 )
