@@ -4,7 +4,8 @@
 publishes real datasets and a synthetic health-check register, plays the
 sharing scenarios (unconditional, approved, rejected, not shared, expired,
 revoked, overdue), prints the audit trail, exports and verifies an evidence
-bundle offline, verifies the whole ledger, and then serves the API.
+bundle offline, verifies the whole ledger, adds one console user per role,
+and then serves the API and the web console.
 
 The orderer runs on a simulated clock that starts 60 days in the past, so a
 grant can expire and a request can go overdue within seconds. Every block time
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -59,11 +61,43 @@ def run_demo(home_path: Path, *, serve: bool, port: int = 8000) -> None:
     console.print_json(json.dumps(summary, ensure_ascii=False))
     if not serve:
         return
+    users = add_demo_users(home_path)
     console.rule("serving")
     console.print(
-        f"API on http://127.0.0.1:{port} (OpenAPI at /docs); node home {home_path}; "
+        f"console on http://127.0.0.1:{port}/console/ and API on "
+        f"http://127.0.0.1:{port} (OpenAPI at /docs); node home {home_path}; "
         f"key passphrase {passphrase!r} (demo only). Press Ctrl-C to stop."
     )
+    console.print("console users (demo only, new passwords on every run):")
+    for name, role, dept, password in users:
+        console.print(f"  {name:<12} {role:<9} {dept:<12} password {password}")
     from govchain.api.server import run_server
 
     run_server(home, host="127.0.0.1", port=port)
+
+
+#: Login name, role and department of each demo console user.
+DEMO_USERS = (
+    ("operator", "operator", "city-bdb"),
+    ("steward", "steward", "city-health"),
+    ("officer", "officer", "city-cdc"),
+    ("auditor", "auditor", "city-bdb"),
+    ("bdb-steward", "steward", "city-bdb"),
+)
+
+
+def add_demo_users(home_path: Path) -> list[tuple[str, str, str, str]]:
+    """Create one console user per role with a random password; return them.
+
+    The operator's department decides some approval steps, so it has a steward
+    too. The passwords are printed, which is acceptable for a demo home only.
+    """
+    from govchain.console.users import UserStore
+
+    store = UserStore.of_home(home_path)
+    created = []
+    for name, role, dept in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        store.add(name, password, role, dept)
+        created.append((name, role, dept, password))
+    return created
