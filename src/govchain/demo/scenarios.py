@@ -15,6 +15,7 @@ from govchain.catalog import service as catalog
 from govchain.data import demo_file
 from govchain.datasets import Dataset, DatasetStore
 from govchain.demo.archive import play_archive
+from govchain.demo.governance import play_governance
 from govchain.demo.people import synthetic_people
 from govchain.errors import PolicyError
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
@@ -103,6 +104,7 @@ class Scenario:
         self.show_audit(resources["hospitals"])
         evidence = self.evidence()
         play_archive(self.n, self.console)
+        self.outcomes["governance"] = play_governance(self.n, self.console)
         report = verify_ledger(self.n.store)
         self.console.rule("verification")
         self.say(
