@@ -3,10 +3,11 @@
 Usage: `python bench/archive.py [--quick] [--files N] [--large-mb M] [--dir DIR]`
 
 The run generates `--files` files of 1 to 8 KiB (370,000 by default, 20,000
-with `--quick`) in folders of 1,000 with a metadata CSV, then ingests them
-into a fresh node home with two replicas: each file is hashed, written to both
-replicas, fsynced, indexed with its inclusion proof and anchored in batches of
-10,000 items per ledger transaction. An audit then re-hashes every copy.
+with `--quick`) in folders of 1,000, with a metadata CSV. It ingests them
+into a fresh node home with two replicas. Each file is hashed, written to
+both replicas, fsynced, and indexed with its inclusion proof. The items are
+anchored in batches of 10,000 per ledger transaction. An audit then re-hashes
+every copy.
 
 A second archive holds four large files of `--large-mb` MiB each (256, or 32
 with `--quick`) and is audited too; its throughput is compared with raw

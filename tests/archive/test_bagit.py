@@ -53,7 +53,7 @@ def test_bag_wrong_oxum_rejected(tmp_path: Path) -> None:
     info.write_text(info.read_text().replace("9.2", "10.2"))
     write_tag_manifest = bag / "tagmanifest-sha256.txt"
     write_tag_manifest.unlink()
-    with pytest.raises(BagError, match="Payload-Oxum says 10 bytes in 2 files"):
+    with pytest.raises(BagError, match="Payload-Oxum lists 10 bytes in 2 files"):
         read_bag(bag)
 
 

@@ -109,3 +109,31 @@ def test_replica_config_unknown_department(node: Node) -> None:
     (node.home.path / "archive.toml").write_text('department = "nobody"\n', "utf-8")
     with pytest.raises(ConfigError, match="department 'nobody' is not hosted"):
         Archive(node.home)
+
+
+def test_replica_full_removes_batch_pack(
+    node: Node, tmp_path: Path, mounts: list[Path]
+) -> None:
+    second = tmp_path / "small"
+    if not _mount(second, "size=256k"):
+        pytest.skip("a full file system needs a tmpfs mount, which needs root")
+    mounts.append(second)
+    _configure(node, second)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "small").write_bytes(b"small file")
+    (tmp_path / "d" / "large").write_bytes(b"L" * (2 << 20))
+    meta = write_meta(
+        tmp_path / "m.csv",
+        [
+            ["small", "F", "V", "1", "t", "2020", "10y", "public"],
+            ["large", "F", "V", "2", "t", "2020", "10y", "public"],
+        ],
+    )
+    with Archive(node.home) as archive:
+        with pytest.raises(ReplicaError, match=r"replica second .* is full"):
+            archive.ingest(node, [tmp_path / "d"], meta)
+        main = archive.config.replicas[0].path
+    assert list(main.rglob("*.pack")) == []
+    assert list(second.rglob("*.pack")) == []
+    assert [p for p in main.rglob("*") if p.is_file()] == []
+    assert list(node.store.scan(BATCH_NS)) == []

@@ -2,7 +2,7 @@
 
 Files are ingested with archival metadata (`metadata`), stored in every
 configured replica (`store`, `config`), and anchored in batches: one ledger
-transaction holds the Merkle root over a batch's items (`anchoring`). Any item
+transaction records the Merkle root over a batch's items (`anchoring`). Any item
 is then proved with its file, its proof and a checkpoint, or exported as a
 BagIt bag (`bagit`) that verifies offline. Fixity audits find and repair
 damaged copies (`audit`); retention and disposal are in `retention`. The

@@ -119,6 +119,7 @@ def dispose(ctx: TxContext) -> None:
             f"archive batch {batch_id!r} is not on the ledger", reason="unknown-batch"
         )
     ctx.add_subject(f"archive-batch:{batch_id}")
+
     if batch["owner"] != ctx.tx.dept:
         raise PolicyError(
             f"archive batch {batch_id} belongs to {batch['owner']!r}; only it may "
@@ -134,6 +135,7 @@ def dispose(ctx: TxContext) -> None:
         )
     leaf = _included_leaf(payload, batch, index)
     _check_retention(leaf, ctx.block_time)
+
     approval = payload.get("approval")
     if (
         not isinstance(approval, str)

@@ -39,7 +39,7 @@ HASH_SIZE = 32
 
 @dataclass(frozen=True)
 class Leaf:
-    """What the ledger commits to for one item."""
+    """The leaf of one item: the values the ledger commits to."""
 
     sha256: str
     size: int

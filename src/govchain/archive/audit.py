@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -327,16 +328,20 @@ def record_audit(
         "report_hash": digest,
         "lost_objects": report.lost_objects[:1000],
     }
+    # The report is written before its hash goes onto the ledger, so a recorded
+    # audit always has its report file. A rejected audit leaves no file.
+    pending = config.audits_dir / f"pending-{digest}.json"
+    atomic_write(pending, [encoded])
     receipt = node.act(config.department, "archive.audit", payload)
     if not receipt.applied:
+        pending.unlink()
         raise ValidationError(
             f"the ledger rejected the audit record: {receipt.message}",
             reason=receipt.reason,
         )
     audit_id = object_id("aud", receipt.index)
-    config.audits_dir.mkdir(parents=True, exist_ok=True)
     path = config.audits_dir / f"{audit_id}.json"
-    path.write_bytes(encoded)
+    os.replace(pending, path)
     index.add_audit(audit_id, receipt.block_time, report.result, digest, receipt.tx_id)
     logger.info("audit %s recorded: %s, tx %s", audit_id, report.result, receipt.tx_id)
     return audit_id, path

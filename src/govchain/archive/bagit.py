@@ -174,7 +174,7 @@ def _check_oxum(bag: Path, info: dict[str, list[str]], present: set[str]) -> Non
         raise BagError(f"{bag / 'bag-info.txt'}: Payload-Oxum is not 'octets.count'")
     if (int(octets), int(count)) != (actual_octets, len(present)):
         raise BagError(
-            f"{bag / 'bag-info.txt'}: Payload-Oxum says {octets} bytes in {count} "
+            f"{bag / 'bag-info.txt'}: Payload-Oxum lists {octets} bytes in {count} "
             f"files, the payload has {actual_octets} bytes in {len(present)}"
         )
 

@@ -40,7 +40,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 @dataclass(frozen=True)
 class Replica:
-    """One replica location: a directory that holds a full copy of the archive."""
+    """One replica location: a directory with a full copy of the archive."""
 
     name: str
     path: Path
@@ -48,7 +48,7 @@ class Replica:
 
 @dataclass(frozen=True)
 class ArchiveConfig:
-    """Where the archive of one node home keeps its copies and index."""
+    """The archive settings of one node home: replicas, index, department."""
 
     root: Path
     replicas: tuple[Replica, ...]

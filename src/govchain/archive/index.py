@@ -1,8 +1,9 @@
 """The archive's local index: items, their metadata and proofs, objects, batches.
 
 It is a SQLite file beside the replicas (`HOME/archive/index.sqlite`). The
-ledger holds what proves the archive (batch roots, audits, disposals); the
-index holds what finds and serves it. Metadata stays here and only here.
+ledger records what proves the archive: batch roots, audits and disposals.
+The index stores what finds and serves items, and it is the only place that
+stores their metadata.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class Source:
 
 @dataclass
 class IngestReport:
-    """What one ingest did."""
+    """Counts of one ingest run: items archived and skipped, batches, bytes."""
 
     items: int = 0
     skipped: int = 0
@@ -223,6 +223,7 @@ class Ingester:
             fresh.append((read, leaf))
         if not fresh:
             return
+
         objects = self._store_objects([r for r, _leaf in fresh], report)
         levels = anchoring.tree_levels([leaf.leaf_hash() for _r, leaf in fresh])
         root = levels[-1][0].hex()
@@ -235,6 +236,7 @@ class Ingester:
             )
             for i, (read, leaf) in enumerate(fresh)
         ]
+
         seq = self.index.add_batch(root, objects, items)
         ledger_id = self._anchor(seq, root, len(items))
         report.items += len(items)
@@ -255,12 +257,17 @@ class Ingester:
             else:
                 loose.setdefault(read.sha256, read.source.path)
         refs: list[ObjectRef] = []
-        if packed:
-            blobs = list(packed.items())
-            name = "pack-" + hashlib.sha256("".join(packed).encode()).hexdigest()[:24]
-            refs += self.store.write_pack(name, blobs)
-        for sha256, path in loose.items():
-            refs.append(self.store.write_loose(sha256, path))
+        try:
+            if packed:
+                blobs = list(packed.items())
+                digest = hashlib.sha256("".join(packed).encode()).hexdigest()
+                refs += self.store.write_pack(f"pack-{digest[:24]}", blobs)
+            for sha256, path in loose.items():
+                refs.append(self.store.write_loose(sha256, path))
+        except BaseException:
+            # The batch is stored everywhere or nowhere: drop what it wrote.
+            self.store.remove(refs)
+            raise
         report.new_objects += len(refs)
         report.stored_bytes += sum(r.size for r in refs) * len(self.config.replicas)
         return refs

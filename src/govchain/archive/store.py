@@ -49,7 +49,7 @@ class ReplicaError(GovchainError):
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """Where an object lives: in a pack at an offset, or loose when `pack` is None."""
+    """An object's location: a pack and offset, or a loose file when `pack` is None."""
 
     sha256: str
     size: int
@@ -58,7 +58,7 @@ class ObjectRef:
 
 
 def replica_error(replica: Replica, path: Path, exc: OSError) -> ReplicaError:
-    """Turn an OS error on `path` into a message that says what the operator does."""
+    """Turn an OS error on `path` into an error that tells the operator what to do."""
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         fault = "is full (no space left on the device)"
         action = "free space there or point the replica elsewhere in archive.toml"
@@ -197,6 +197,16 @@ class ObjectStore:
                     reason="changed",
                 )
         return ObjectRef(sha256, size)
+
+    def remove(self, refs: list[ObjectRef]) -> None:
+        """Delete objects of a batch that failed, with their packs, from every replica."""
+        packs = {ref.pack for ref in refs if ref.pack is not None}
+        for replica in self.replicas:
+            paths = [loose_path(replica, r.sha256) for r in refs if r.pack is None]
+            for pack in packs:
+                target = pack_path(replica, pack)
+                paths += [target, target.with_suffix(".idx")]
+            _remove(paths)
 
     def read(self, replica: Replica, ref: ObjectRef) -> bytes:
         """Read one object's bytes from `replica` (no hash check)."""

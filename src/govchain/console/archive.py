@@ -43,8 +43,9 @@ from govchain.ledger.checkpoint import NoteVerifier
 logger = logging.getLogger(__name__)
 
 router = console_router("/archive")
-#: TODO: every role listed sees every item; hide items above `internal` from
-#: users without clearance once the console records clearances.
+#: TODO: these roles can open every item whatever its classification. Hide
+#: items above `internal` from users without clearance once the console
+#: records clearances.
 VIEW_ROLES = ("operator", "steward", "auditor")
 AUDIT_ROLES = ("operator", "auditor")
 page = Page(

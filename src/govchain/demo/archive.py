@@ -139,6 +139,7 @@ def play_archive(node: Node, console: Console) -> dict[str, Any]:
             f"{len(archive.config.replicas)} replicas, anchored as batch "
             f"{', '.join(ingested.batches)}"
         )
+
         target = archive.item("MZ01/2019-V2/1")
         ref = archive.index.object(target.sha256)
         assert ref is not None and ref.pack is not None
@@ -149,6 +150,7 @@ def play_archive(node: Node, console: Console) -> dict[str, Any]:
         console.print(
             f"damaged one byte of item MZ01/2019-V2/1 in replica {archive.config.replicas[1].name}"
         )
+
         found, found_id = archive.audit(node, repair=False)
         for replica, sha, state in found.damaged():
             console.print(
@@ -163,6 +165,7 @@ def play_archive(node: Node, console: Console) -> dict[str, Any]:
         console.print(
             f"audit {after_id}: {after.result}, {after.counts()['intact']} copies intact"
         )
+
         bag = node.home.path / "demo-archive-export"
         archive.export(node.store, "MZ01/2019-V2", bag)
     trust = node.home.path / "demo-archive-trust.txt"
