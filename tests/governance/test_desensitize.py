@@ -620,3 +620,13 @@ def test_hmac_each_matches_stdlib(key_size: int) -> None:
     messages = [b"", b"11010519491231002X", b"x" * 200]
     expected = [hmac.digest(key, message, "sha256") for message in messages]
     assert _hmac_sha256_each(key, messages) == expected
+
+
+@pytest.mark.parametrize("length", [16, 20, 33, 51, 52])
+def test_pseudonym_tokens_are_base32(length: int) -> None:
+    digests = [hashlib.sha256(str(i).encode()).digest() for i in range(50)]
+    tokens = Pseudonymize(key=b"\x01" * 32, length=length)._encode(digests)
+    expected = [
+        "ps_" + base64.b32encode(d).decode("ascii").lower()[:length] for d in digests
+    ]
+    assert tokens.to_list() == expected

@@ -19,7 +19,6 @@ docs/desensitization.md.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -362,6 +361,10 @@ def derive_consumer_key(master_key: bytes, consumer: str) -> bytes:
     return hkdf.derive(master_key)
 
 
+#: RFC 4648 base32 alphabet in lower case, as pseudonym tokens are written.
+_BASE32_LOWER = "abcdefghijklmnopqrstuvwxyz234567"
+
+
 def normalize_identifier(series: pl.Series) -> pl.Series:
     """Return identifiers in the form `Pseudonymize` hashes.
 
@@ -481,18 +484,25 @@ class Pseudonymize:
         if self.encoding == "hex":
             text = pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
             return self.prefix + text.str.head(self.length)
-        # Base32 turns each 5 bytes into 8 characters. Cutting every digest to
-        # the same multiple of 5 bytes lets one b32encode call do all of them,
-        # and each token is then one slice of the result.
-        chunk = -(-self.length // 8) * 5
-        joined = b"".join(digest[:chunk].ljust(chunk, b"\0") for digest in digests)
-        encoded = base64.b32encode(joined).decode("ascii").lower()
-        step = chunk * 8 // 5
-        tokens = [
-            self.prefix + encoded[start : start + self.length]
-            for start in range(0, len(encoded), step)
-        ]
-        return pl.Series(tokens, dtype=pl.String)
+        # RFC 4648 base32 in lower case, computed by Polars: character i is the
+        # 5 bits from bit 5i of the digest, read out of the big-endian 16-bit
+        # word at byte (5i) // 8. A zero byte after the digest keeps the last
+        # word in range, as the zero padding of base64.b32encode does.
+        last_byte = (5 * (self.length - 1)) // 8 + 1
+        if last_byte >= 32:
+            digests = [digest + b"\0" for digest in digests]
+        padded = pl.Series(digests, dtype=pl.Binary)
+        alphabet = pl.Series(list(_BASE32_LOWER), dtype=pl.String)
+        characters = []
+        for i in range(self.length):
+            word = padded.bin.slice((5 * i) // 8, 2).bin.reinterpret(
+                dtype=pl.UInt16, endianness="big"
+            )
+            value = (word // (1 << (11 - (5 * i) % 8))) % 32
+            characters.append(alphabet.gather(value.cast(pl.UInt32)))
+        return pl.select(
+            pl.concat_str([pl.lit(self.prefix), *[pl.lit(c) for c in characters]])
+        ).to_series()
 
     def to_dict(self) -> dict[str, Any]:
         return {

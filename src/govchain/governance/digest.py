@@ -3,15 +3,16 @@
 `govchain.datasets.rows_root` hashes rows given as Python lists: each row's
 canonical JSON (RFC 8785, a JSON array of strings and nulls) is a leaf of an
 RFC 9162 Merkle tree. `frame_rows_root` returns the same root for a frame of
-text columns. Polars encodes each row as JSON, and a test checks that its
-escaping equals canonical JSON for quotes, backslashes, control characters,
-U+2028 and characters outside the BMP. Only the leaf and node hashes run in
-Python, one SHA-256 call each.
+text columns. Polars writes each row's canonical JSON with string
+expressions (a test compares it with `canonical_json` for quotes,
+backslashes, control characters, U+2028 and characters outside the BMP).
+Only the leaf and node hashes run in Python, one SHA-256 call each.
 """
 
 from __future__ import annotations
 
 import hashlib
+import operator
 
 import polars as pl
 
@@ -19,26 +20,47 @@ from govchain.ledger import merkle
 
 __all__ = ["frame_rows_root"]
 
-_WRAPPER = "r"
-
 
 def frame_rows_root(frame: pl.DataFrame) -> str:
     """Return the hex Merkle root over the canonical JSON of each row of `frame`."""
     if frame.height == 0:
         return merkle.root_from_leaf_hashes([]).hex()
-    row = pl.concat_list([pl.col(c).cast(pl.String) for c in frame.columns])
-    encoded = frame.select(
-        pl.struct(row.alias(_WRAPPER))
-        .struct.json_encode()
-        .str.strip_prefix(f'{{"{_WRAPPER}":')
-        .str.strip_suffix("}")
-        .alias("json")
+    cells: list[pl.Expr] = []
+    for name in frame.columns:
+        text = pl.col(name).cast(pl.String)
+        quoted = pl.concat_str(
+            pl.lit('"'), text.str.replace_many(_ESCAPED, _ESCAPES), pl.lit('"')
+        )
+        cells += [
+            pl.lit(","),
+            pl.when(text.is_null()).then(pl.lit("null")).otherwise(quoted),
+        ]
+    # The leaf prefix 0x00 is written as a NUL character, so each row arrives
+    # in Python as the exact bytes to hash.
+    cells[0] = pl.lit("\x00[")
+    messages = frame.select(
+        pl.concat_str([*cells, pl.lit("]")]).cast(pl.Binary).alias("leaf")
     ).to_series()
-    prefix = merkle.LEAF_PREFIX
-    leaves = [
-        hashlib.sha256(prefix + text.encode("utf-8")).digest() for text in encoded
-    ]
-    return _root(leaves).hex()
+    return _root(_sha256_each(messages.to_list())).hex()
+
+
+#: Characters that RFC 8785 escapes in strings, and their escapes: quote,
+#: backslash, the two-character forms of five controls, `\u00xx` for the rest.
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPED = ['"', "\\", *[chr(c) for c in range(0x20)]]
+_ESCAPES = [
+    '\\"',
+    "\\\\",
+    *[_SHORT_ESCAPES.get(chr(c), f"\\u{c:04x}") for c in range(0x20)],
+]
+
+
+def _sha256_each(messages: list[bytes]) -> list[bytes]:
+    """Return the SHA-256 digest of each message; `map` keeps the loop in C."""
+    return list(map(_DIGEST, map(hashlib.sha256, messages)))
+
+
+_DIGEST = operator.methodcaller("digest")
 
 
 def _root(level: list[bytes]) -> bytes:
@@ -50,10 +72,8 @@ def _root(level: list[bytes]) -> bytes:
     """
     node = merkle.NODE_PREFIX
     while len(level) > 1:
-        paired = [
-            hashlib.sha256(node + level[i] + level[i + 1]).digest()
-            for i in range(0, len(level) - 1, 2)
-        ]
+        messages = [node + level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+        paired = _sha256_each(messages)
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
