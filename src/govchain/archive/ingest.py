@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: Tag file of bags written by `export`; its metadata is used on re-ingest.
 BAG_ITEMS = "govchain/items.json"
+#: Files read by one task of the reading pool.
+READ_SLICE = 256
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,14 @@ def _walk(root: Path, meta_file: Path | None) -> Iterator[tuple[Path, str]]:
     skip = meta_file.resolve() if meta_file is not None else None
     for base, dirs, names in os.walk(root):
         dirs.sort()
+        relative = Path(base).relative_to(root)
         for name in sorted(names):
             path = Path(base) / name
+            if skip is not None and name == skip.name and path.resolve() == skip:
+                continue
             # Everything but directories is listed, so a dangling link or a
             # special file is reported as unreadable instead of skipped.
-            if path.resolve() != skip:
-                yield path, path.relative_to(root).as_posix()
+            yield path, (relative / name).as_posix()
 
 
 def _bag_metadata(bag: Path) -> dict[str, Metadata]:
@@ -181,11 +185,19 @@ class Ingester:
         with ThreadPoolExecutor(self.workers) as pool:
             for start in range(0, len(sources), size):
                 chunk = sources[start : start + size]
-                reads = list(pool.map(self._read, chunk))
+                # Reads go to the pool in slices: one task per file costs more
+                # in scheduling than reading a small file does.
+                slices = [
+                    chunk[i : i + READ_SLICE] for i in range(0, len(chunk), READ_SLICE)
+                ]
+                reads = [r for part in pool.map(self._read_all, slices) for r in part]
                 self._ingest_batch(reads, report)
                 if progress is not None:
                     progress(len(chunk))
         return report
+
+    def _read_all(self, sources: list[Source]) -> list[_Read]:
+        return [self._read(source) for source in sources]
 
     def _read(self, source: Source) -> _Read:
         try:

@@ -150,11 +150,12 @@ class ObjectStore:
             refs.append(ObjectRef(sha256, len(data), pack, offset))
             offset += len(data)
         index = "".join(f"{r.sha256} {r.offset} {r.size}\n" for r in refs).encode()
+        content = b"".join(data for _sha, data in blobs)
         written: list[Path] = []
         for replica in self.replicas:
             target = pack_path(replica, pack)
             try:
-                atomic_write(target, (data for _sha, data in blobs))
+                atomic_write(target, [content])
                 written.append(target)
                 atomic_write(target.with_suffix(".idx"), [index])
                 written.append(target.with_suffix(".idx"))
