@@ -262,3 +262,22 @@ def test_consortium_admit_refused_for_steward(page: Page, console: Console) -> N
         form={"csrf": _csrf(page), "dept_id": "city-x", "name": "x"},
     )
     assert response.status == 403
+
+
+def test_audit_trail_newest_first(page: Page, console: Console, seeded: Seeded) -> None:
+    login(page, console, "auditor")
+    page.goto(f"{console.url}/console/audit")
+    ledger = LedgerStore(console.node.home.ledger_path, readonly=True)
+    try:
+        newest = ledger.log_size() - 1
+    finally:
+        ledger.close()
+    first = page.locator("tbody tr").first.get_by_role("link")
+    expect(first).to_have_text(f"#{newest}")
+    page.goto(f"{console.url}/console/audit?resource={seeded.resource}")
+    indexes = [
+        int(text.lstrip("#"))
+        for text in page.locator("tbody tr td:last-child a").all_inner_texts()
+    ]
+    assert indexes == sorted(indexes, reverse=True)
+    assert len(indexes) >= 3

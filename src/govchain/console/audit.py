@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -90,21 +91,20 @@ def trail_page(
     )
 
     def read(store: LedgerStore) -> dict[str, Any]:
-        rows = [] if errors else audit_trail.trail(store, query)
+        rows = [] if errors else newest_trail(store, query)
         departments = [(d, str(r["name"])) for d, r in store.scan(DEPT_NS)]
         return {"rows": rows, "departments": departments}
 
     data = state.api.read(read)
     rows = data["rows"]
     if person_tx is not None:
-        # TODO: a person's trail reads up to PERSON_SCAN_LIMIT rows and filters
-        # them here; index console actions by ledger position to go further.
+        # TODO: a person's trail reads the newest PERSON_SCAN_LIMIT rows and
+        # filters them here; index console actions by log index to go further.
         rows = [row for row in rows if row["tx_id"] in person_tx][:TRAIL_LIMIT]
     names = {u.id: u.username for u in users}
     actors = state.sessions.actors([row["tx_id"] for row in rows])
     for row in rows:
         row["person"] = names.get(actors.get(row["tx_id"], ""), "")
-    rows.reverse()
     return render(
         request,
         "audit/index.html",
@@ -122,6 +122,63 @@ def trail_page(
         people=[(u.id, f"{u.username} ({u.department})") for u in users],
         limit=TRAIL_LIMIT,
     )
+
+
+def newest_trail(
+    store: LedgerStore, query: audit_trail.TrailQuery
+) -> list[dict[str, Any]]:
+    """Return the newest `query.limit` records of a trail, newest first.
+
+    `audit.trail` reads oldest first, so this finds the log index and block
+    time of the oldest record wanted, reads the trail from that time on, and
+    drops the records of that block that come before it.
+    """
+    table, where, params = _trail_filter(query)
+    newest = store.reader.execute(
+        f"SELECT txs.seq, txs.time FROM {table} {where} ORDER BY txs.seq DESC LIMIT ?",
+        (*params, query.limit),
+    ).fetchall()
+    if not newest:
+        return []
+    first_seq, first_time = newest[-1]
+    joiner = "AND" if where else "WHERE"
+    earlier_same_time = store.reader.execute(
+        f"SELECT COUNT(*) FROM {table} {where} {joiner} txs.time = ? AND txs.seq < ?",
+        (*params, first_time, first_seq),
+    ).fetchone()[0]
+    window = replace(
+        query, since=first_time, limit=query.limit + int(earlier_same_time)
+    )
+    rows = [r for r in audit_trail.trail(store, window) if r["index"] >= first_seq]
+    rows.reverse()
+    return rows
+
+
+def _trail_filter(query: audit_trail.TrailQuery) -> tuple[str, str, list[Any]]:
+    """Return the table, WHERE clause and parameters that select a trail's rows.
+
+    They match the filters of `LedgerStore.query_txs`, which `audit.trail` uses.
+    """
+    table = "txs"
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.resource is not None:
+        table = "txs JOIN tx_subjects USING (seq)"
+        clauses.append("tx_subjects.subject = ?")
+        params.append(f"resource:{query.resource}")
+    if query.department is not None:
+        clauses.append(
+            "(txs.dept = ? OR txs.seq IN (SELECT seq FROM tx_subjects WHERE subject = ?))"
+        )
+        params.extend([query.department, f"dept:{query.department}"])
+    if query.since is not None:
+        clauses.append("txs.time >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("txs.time < ?")
+        params.append(query.until)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return table, where, params
 
 
 def _bundle(request: Request, tx_id: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from govchain.console._web import (
     render,
     translator,
 )
+from govchain.console.audit import newest_trail
 from govchain.console.charts import graph_chart
 from govchain.errors import GovchainError, ValidationError
 from govchain.governance.lineage import lineage_graph
@@ -252,7 +253,7 @@ def resource_page(
             "resource": record,
             "owner_name": owner["name"] if owner else record["owner"],
             "versions": service.versions(store, resource_id),
-            "trail": audit.trail(
+            "trail": newest_trail(
                 store, audit.TrailQuery(resource=resource_id, limit=TRAIL_ROWS)
             ),
             "lineage": _lineage(store, resource_id, t("catalog.lineage")),
