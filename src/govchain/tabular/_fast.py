@@ -80,9 +80,7 @@ def read_plain_csv(
     newlines = body.count(b"\n")
     if newlines != frame.height - (0 if body.endswith(b"\n") else 1):
         return None
-    if not _header_first(frame):
-        return None
-    if _needs_cleanup(body, delimiter, normalize_width) or not _cells_plain(frame):
+    if _needs_cleanup(body, delimiter, normalize_width) or not row_checks_pass(frame):
         return None
     header_cells = list(frame.row(0))
     width = frame.width
@@ -146,6 +144,12 @@ def _split(body: bytes, delimiter: str) -> pl.DataFrame | None:
     except (pl.exceptions.PolarsError, ValueError):
         # Ragged rows and other faults: the general reader reports them.
         return None
+
+
+def row_checks_pass(frame: pl.DataFrame) -> bool:
+    """Return whether the general reader would take row 1 as the only header row,
+    keep every row and trim no edge column of `frame`, read without a header."""
+    return _header_first(frame) and _cells_plain(frame)
 
 
 def _header_first(frame: pl.DataFrame) -> bool:

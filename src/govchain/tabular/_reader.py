@@ -91,6 +91,10 @@ def read_table(
             return fast
         raw, codec = _read_text(data, source=source, suffix=suffix, encoding=encoding)
     elif suffix in OOXML_SUFFIXES:
+        # TODO: .xlsx sheets are parsed cell by cell at a few thousand rows/s.
+        # fastexcel 0.21 reads plain sheets far faster but trims spaces at the
+        # edges of text cells, and proving that a sheet has none took longer
+        # than parsing it (byte searches over 500 MB of sheet XML).
         raw = read_xlsx(path, source=source, sheet=sheet)
     else:
         raw = read_sheet(path, source=source, sheet=sheet)
