@@ -199,3 +199,30 @@ def test_item_proof_other_checkpoint_rejected(
     digest, _size = file_sha256(root / "v1" / "b.txt")
     with pytest.raises(VerificationError, match="the proof is for the checkpoint"):
         verify_item_proof(proof, digest, trusted, checkpoint=latest[1])
+
+
+def test_ingest_finishes_interrupted_batch(
+    node: Node,
+    archive: Archive,
+    folder: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, meta = folder
+
+    # A crash after the batch is stored and indexed, before the anchor is
+    # submitted, is simulated by making the submission fail once.
+    def crash(tx: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(node, "submit_one", crash)
+        with pytest.raises(KeyboardInterrupt):
+            archive.ingest(node, [root], meta)
+    assert archive.item("F01/V1/1").status == "pending"
+    assert list(node.store.scan(BATCH_NS)) == []
+    again = archive.ingest(node, [root], meta)
+    assert again.skipped == 3
+    assert archive.item("F01/V1/1").status == "anchored"
+    batches = list(node.store.scan(BATCH_NS))
+    assert len(batches) == 1
+    assert batches[0][1]["size"] == 3

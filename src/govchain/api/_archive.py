@@ -18,6 +18,8 @@ from govchain.archive import Archive, SearchQuery, appraisal
 from govchain.archive.audit import load_report
 from govchain.archive.store import free_bytes
 
+# TODO: add an upload route for ingest; until then files are ingested with
+# `govchain archive ingest` on the node home while no server holds it.
 router = APIRouter(prefix="/v1/archive", tags=["archive"])
 
 

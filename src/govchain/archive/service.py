@@ -156,6 +156,12 @@ class Archive:
     def _proof(
         self, ledger: LedgerStore, row: ItemRow, anchors: dict[str, dict[str, Any]]
     ) -> dict[str, Any]:
+        if row.status == "disposed":
+            raise ValidationError(
+                f"item {row.reference} was disposed of and its files erased; the "
+                "disposal is on the ledger (`govchain audit`)",
+                reason="disposed",
+            )
         if row.status != "anchored":
             raise ValidationError(
                 f"item {row.reference} is {row.status}, not anchored; run "

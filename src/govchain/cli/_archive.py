@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import time
 from pathlib import Path
@@ -34,11 +35,18 @@ from govchain.cli._context import (
     print_json,
     print_table,
 )
-from govchain.errors import ConfigError, ValidationError, VerificationError
+from govchain.errors import (
+    ConfigError,
+    GovchainError,
+    ValidationError,
+    VerificationError,
+)
 from govchain.evidence import read_trust_file
 from govchain.evidence.archive_bag import verify_archive_bag
 from govchain.evidence.keys import trust_file_text
 from govchain.ledger.checkpoint import NoteVerifier
+
+logger = logging.getLogger(__name__)
 
 app = typer.Typer(
     help="The digital archive: replicated files anchored on the ledger.",
@@ -150,7 +158,17 @@ def audit(
     state: CliState = ctx.obj
     interval = _parse_every(every) if every else None
     while True:
-        report, audit_id = _audit_once(state, repair=repair, record=record)
+        try:
+            report, audit_id = _audit_once(state, repair=repair, record=record)
+        except GovchainError as exc:
+            if interval is None:
+                raise
+            # A scheduled audit keeps its schedule when one run fails, for
+            # example while a server holds the node home.
+            logger.warning("scheduled archive audit failed: %s", exc)
+            err_console.print(f"error: {exc}")
+            time.sleep(interval)
+            continue
         if as_json:
             print_json({"audit": audit_id, "ok": report.ok, **report.to_dict()})
         else:
