@@ -471,7 +471,15 @@ class Pseudonymize:
                 "consumer key with for_consumer(master_key, consumer)"
             )
         normalized = normalize_identifier(series)
-        distinct = normalized.drop_nulls().unique()
+        present = normalized.drop_nulls()
+        distinct = present.unique()
+        if distinct.len() * 5 > present.len() * 4:
+            # Mostly distinct values (ID numbers, phones): hashing each present
+            # value in place is cheaper than a lookup table as large as the column.
+            digests = _hmac_sha256_each(self.key, present.cast(pl.Binary).to_list())
+            positions = normalized.is_not_null().arg_true()
+            empty = pl.Series(series.name, [None] * series.len(), dtype=pl.String)
+            return empty.scatter(positions, self._encode(digests))
         values = distinct.cast(pl.Binary).to_list()
         digests = _hmac_sha256_each(self.key, values)
         tokens = self._encode(digests)
@@ -484,21 +492,28 @@ class Pseudonymize:
         if self.encoding == "hex":
             text = pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
             return self.prefix + text.str.head(self.length)
-        # RFC 4648 base32 in lower case, computed by Polars: character i is the
-        # 5 bits from bit 5i of the digest, read out of the big-endian 16-bit
-        # word at byte (5i) // 8. A zero byte after the digest keeps the last
-        # word in range, as the zero padding of base64.b32encode does.
-        last_byte = (5 * (self.length - 1)) // 8 + 1
-        if last_byte >= 32:
-            digests = [digest + b"\0" for digest in digests]
-        padded = pl.Series(digests, dtype=pl.Binary)
+        # RFC 4648 base32 in lower case, computed by Polars. The digest is read
+        # as four big-endian 64-bit words (a fifth, zero, word stands for the
+        # zero padding of base64.b32encode). Character i is the 5 bits from bit
+        # 5i, taken from one word or from the end of one and the start of the
+        # next.
+        binary = pl.Series(digests, dtype=pl.Binary)
+        words = [
+            binary.bin.slice(8 * k, 8).bin.reinterpret(
+                dtype=pl.UInt64, endianness="big"
+            )
+            for k in range(4)
+        ]
+        words.append(pl.Series([0] * binary.len(), dtype=pl.UInt64))
         alphabet = pl.Series(list(_BASE32_LOWER), dtype=pl.String)
         characters = []
         for i in range(self.length):
-            word = padded.bin.slice((5 * i) // 8, 2).bin.reinterpret(
-                dtype=pl.UInt16, endianness="big"
-            )
-            value = (word // (1 << (11 - (5 * i) % 8))) % 32
+            k, bit = divmod(5 * i, 64)
+            if bit <= 59:
+                value = (words[k] // (1 << (59 - bit))) % 32
+            else:
+                high = (words[k] % (1 << (64 - bit))) * (1 << (bit - 59))
+                value = high + words[k + 1] // (1 << (123 - bit))
             characters.append(alphabet.gather(value.cast(pl.UInt32)))
         return pl.select(
             pl.concat_str([pl.lit(self.prefix), *[pl.lit(c) for c in characters]])
