@@ -1,7 +1,7 @@
 """A Polars fast path for plain CSV and TSV files, used only when it is provably equal.
 
 The general reader splits records with the `csv` module and looks at every cell
-in Python, which runs at tens of thousands of rows per second. Most files that
+in Python, which runs at tens of thousands of rows per second. Many files that
 departments export are plain: one header line, no quotes, no title rows and no
 cell that the import would change. For those, Polars splits the records (every
 column as text, so identifiers keep their leading zeros) and this module checks
