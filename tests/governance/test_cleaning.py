@@ -251,3 +251,24 @@ def test_cli_clean_prints_counts(node: Node, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"cleaned {raw_id} into {resource_id}@2 with people@1" in result.output
     assert "1 duplicate rows removed" in result.output
+
+
+@pytest.mark.parametrize("op", ["iso_date", "phone"])
+def test_skipped_values_match_full_rewrite(op: str) -> None:
+    from govchain.governance.cleaning import _EXPRESSIONS, _rewrite_column
+
+    values = [
+        "2024-01-05",
+        "2023-02-30",
+        "2024/1/5",
+        "13812345678",
+        "138 1234 5678",
+        "+8613812345678",
+        "(010)62345678",
+        "",
+        None,
+        "x",
+    ]
+    column = pl.Series("v", values, dtype=pl.String)
+    full = pl.select(_EXPRESSIONS[op](pl.lit(column))).to_series()
+    assert _rewrite_column(column, op).to_list() == full.to_list()  # type: ignore[arg-type]

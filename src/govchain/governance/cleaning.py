@@ -272,9 +272,8 @@ def _rewrite(
     frame: pl.DataFrame, rule: CleaningRule
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     names = _targets(frame, rule)
-    build = _EXPRESSIONS[rule.op]
     cleaned = frame.with_columns(
-        [build(pl.col(n).cast(pl.String)).alias(n) for n in names]
+        [_rewrite_column(frame.get_column(n).cast(pl.String), rule.op) for n in names]
     )
     counts = frame.select(
         [
@@ -284,6 +283,19 @@ def _rewrite(
     )
     changed = {n: int(counts.item(0, n)) for n in names} if names else {}
     return cleaned, {"rule": rule.to_dict(), "changed": changed}
+
+
+def _rewrite_column(column: pl.Series, op: RuleOp) -> pl.Series:
+    """Apply one rule to a column, skipping values the rule is known to keep."""
+    build = _EXPRESSIONS[op]
+    kept = _UNCHANGED.get(op)
+    if kept is None:
+        return pl.select(build(pl.lit(column)).alias(column.name)).to_series()
+    todo = column.str.contains(kept).fill_null(True).not_().arg_true()
+    if todo.len() == 0:
+        return column
+    changed = pl.select(build(pl.lit(column.gather(todo)))).to_series()
+    return column.clone().scatter(todo, changed)
 
 
 def _dedup(
@@ -340,6 +352,14 @@ def _upper_check(value: pl.Expr) -> pl.Expr:
     matches = value.str.contains(_CHECK_CHARACTER)
     return pl.when(matches).then(value.str.to_uppercase()).otherwise(value)
 
+
+#: Values each rule leaves as they are, so only the others are rewritten: an
+#: ISO 8601 date (or an impossible one in that form, which stays for the
+#: quality report) and a bare mobile number.
+_UNCHANGED = {
+    "iso_date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "phone": r"^1[3-9][0-9]{9}$",
+}
 
 _EXPRESSIONS = {
     "trim": _trim,
