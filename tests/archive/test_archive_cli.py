@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.archive.conftest import make_folder, write_meta
 
 import govchain.data
 from govchain.archive.anchoring import file_sha256
 
-from .conftest import make_folder, write_meta
+pytestmark = pytest.mark.slow
 
 CONSORTIUM = Path(govchain.data.__file__).parent / "consortium" / "demo.toml"
 

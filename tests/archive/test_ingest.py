@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.archive.conftest import write_meta
 
 from govchain.archive import Archive, verify_item_proof
 from govchain.archive._handlers import BATCH_NS
@@ -16,8 +17,6 @@ from govchain.evidence import read_trust_file
 from govchain.evidence.keys import trust_file_text
 from govchain.ledger import merkle
 from govchain.node import Node
-
-from .conftest import write_meta
 
 
 def _trust(node: Node, tmp_path: Path) -> Path:

@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.archive.conftest import write_meta
 
 from govchain.archive import Archive, ReplicaError
 from govchain.archive._handlers import BATCH_NS
 from govchain.errors import ConfigError
 from govchain.node import Node
-
-from .conftest import write_meta
 
 
 def _mount(target: Path, options: str) -> bool:
