@@ -119,3 +119,12 @@ def test_export_into_non_empty_dir_rejected(
     with pytest.raises(ValidationError, match="is not empty"):
         archive.export(node.store, "F01/V1", tmp_path / "out")
     assert (tmp_path / "out" / "keep.txt").exists()
+
+
+def test_bag_symlink_rejected(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"not for the archive")
+    bag = _bag(tmp_path)
+    (bag / "data" / "link.txt").symlink_to(outside)
+    with pytest.raises(BagError, match=r"data/link\.txt is a symbolic link"):
+        read_bag(bag)

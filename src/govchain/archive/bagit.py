@@ -89,6 +89,13 @@ def read_bag(path: Path) -> Bag:
         )
     data_dir = path / "data"
     present = set(_files(data_dir)) if data_dir.is_dir() else set()
+    links = sorted(rel for rel in present if (path / rel).is_symlink())
+    if links:
+        # A link could pull a file from outside the bag into the archive.
+        raise BagError(
+            f"bag {path}: payload file {links[0]} is a symbolic link; a bag must "
+            "contain the files themselves"
+        )
     for algorithm, manifest in manifests:
         listed = _check_manifest(path, manifest, algorithm, payload=True)
         unlisted = sorted(present - listed)
