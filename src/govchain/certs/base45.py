@@ -40,6 +40,18 @@ def encode(data: bytes) -> str:
     return "".join(pieces)
 
 
+_triplet_bytes: dict[str, bytes] = {}
+
+
+def _decode_table() -> dict[str, bytes]:
+    """Map every valid three-character group to its two bytes, built on first use."""
+    if not _triplet_bytes:
+        _triplet_bytes.update(
+            (chars, n.to_bytes(2, "big")) for n, chars in enumerate(_TRIPLETS)
+        )
+    return _triplet_bytes
+
+
 def decode(text: str) -> bytes:
     """Decode base45 `text` into bytes.
 
@@ -59,8 +71,20 @@ def decode(text: str) -> bytes:
     size = len(values)
     if size % 3 == 1:
         raise _bad(f"the text is {size} characters, and no base45 text has length 3n+1")
-    out = bytearray()
     full = size - size % 3
+    table = _decode_table()
+    try:
+        head = b"".join([table[text[i : i + 3]] for i in range(0, full, 3)])
+    except KeyError:
+        head = b""  # a group above 65535: the loop below names it
+    else:
+        if full == size:
+            return head
+        value = values[full] + values[full + 1] * 45
+        if value > 0xFF:
+            raise _bad(f"the last two characters encode {value}, over 255")
+        return head + bytes([value])
+    out = bytearray()
     for i in range(0, full, 3):
         value = values[i] + values[i + 1] * 45 + values[i + 2] * 2025
         if value > 0xFFFF:

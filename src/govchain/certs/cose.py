@@ -29,6 +29,9 @@ CONTENT_TYPE = 3
 KID = 4
 #: Header labels this parser understands, so `crit` may list them.
 UNDERSTOOD = frozenset({ALG, CONTENT_TYPE, KID})
+#: The types cbor2 (6.x) decodes a CBOR map into: a dict, or a frozendict
+#: inside a tag. A tuple check is much faster than one against `Mapping`.
+MAP_TYPES = (dict, cbor2.frozendict)
 #: cbor2 (6.x) returns arrays as tuples; its decode errors subclass ValueError.
 _CBOR_ERRORS = (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError)
 
@@ -124,7 +127,7 @@ def parse_sign1(data: bytes) -> Sign1:
             "cose", "the certificate is not a 4-element COSE_Sign1 array"
         )
     protected, unprotected, payload, signature = item
-    if not isinstance(protected, bytes) or not isinstance(unprotected, Mapping):
+    if not isinstance(protected, bytes) or not isinstance(unprotected, MAP_TYPES):
         raise CertificateError(
             "cose", "the COSE headers must be a byte string and a map"
         )
@@ -144,7 +147,7 @@ def _protected_map(protected: bytes) -> Mapping[Any, Any]:
         raise CertificateError(
             "cose", f"the protected header is not valid CBOR: {exc}"
         ) from exc
-    if not isinstance(header, Mapping):
+    if not isinstance(header, MAP_TYPES):
         raise CertificateError("cose", "the protected header is not a CBOR map")
     return header
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import cbor2
 
-from govchain.certs.cose import loads
+from govchain.certs.cose import MAP_TYPES, loads
 from govchain.certs.errors import CertificateError
 
 ISS, SUB, EXP, IAT, CTI = 1, 2, 4, 6, 7
@@ -78,7 +78,7 @@ def decode_claims(payload: bytes) -> CertificateClaims:
         raise CertificateError(
             "cbor", f"the certificate's claims are not valid CBOR: {exc}"
         ) from exc
-    if not isinstance(token, Mapping):
+    if not isinstance(token, MAP_TYPES):
         raise CertificateError("cbor", "the certificate's claims are not a CBOR map")
     issuer = token.get(ISS, "")
     if not isinstance(issuer, str):
@@ -87,9 +87,9 @@ def decode_claims(payload: bytes) -> CertificateClaims:
     expires_at = _time(token, EXP, "expiry (exp)")
     if BODY not in token:
         foreign = token.get(DCC_BODY)
-        if not isinstance(foreign, Mapping):
+        if not isinstance(foreign, MAP_TYPES):
             raise _bad("the certificate carries neither a govchain nor an EU DCC body")
-        if not isinstance(foreign.get(1), Mapping):
+        if not isinstance(foreign.get(1), MAP_TYPES):
             raise CertificateError(
                 "cbor", "the EU DCC body (claim -260, key 1) is not a map"
             )
@@ -101,14 +101,14 @@ def decode_claims(payload: bytes) -> CertificateClaims:
         raise _bad("the subject (sub) is missing")
     if not isinstance(cert_id, bytes) or len(cert_id) != CERT_ID_BYTES:
         raise _bad(f"the certificate id (cti) is not {CERT_ID_BYTES} bytes")
-    if not isinstance(body, Mapping):
+    if not isinstance(body, MAP_TYPES):
         raise _bad("the certificate body is not a map")
     kind, version, values = body.get("t"), body.get("v"), body.get("c")
     if not isinstance(kind, str) or not kind:
         raise _bad("the certificate type is missing")
     if not isinstance(version, int) or isinstance(version, bool):
         raise _bad("the template version is not an integer")
-    if not isinstance(values, Mapping) or not all(isinstance(k, str) for k in values):
+    if not isinstance(values, MAP_TYPES) or not all(isinstance(k, str) for k in values):
         raise _bad("the claims are not a map of named values")
     return CertificateClaims(
         issuer, issued_at, expires_at, subject, cert_id, kind, version, dict(values)

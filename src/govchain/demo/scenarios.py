@@ -15,6 +15,7 @@ from govchain.catalog import service as catalog
 from govchain.data import demo_file
 from govchain.datasets import Dataset, DatasetStore
 from govchain.demo.archive import play_archive
+from govchain.demo.certificates import play_certificates
 from govchain.demo.governance import play_governance
 from govchain.demo.people import synthetic_people
 from govchain.errors import PolicyError
@@ -105,6 +106,9 @@ class Scenario:
         evidence = self.evidence()
         play_archive(self.n, self.console)
         self.outcomes["governance"] = play_governance(self.n, self.console)
+        self.outcomes["certificates"] = play_certificates(
+            self.n, self.console, lambda: self.clock.now // 1000
+        )
         report = verify_ledger(self.n.store)
         self.console.rule("verification")
         self.say(
