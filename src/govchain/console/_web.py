@@ -79,6 +79,8 @@ class ConsoleState:
     env: Environment
     jobs: Jobs
     pages: list[Page] = field(default_factory=list)
+    #: Per-application caches of whole-ledger figures, by name (see `_cache`).
+    caches: dict[str, Any] = field(default_factory=dict)
 
 
 def make_environment() -> Environment:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -129,28 +128,26 @@ def newest_trail(
 ) -> list[dict[str, Any]]:
     """Return the newest `query.limit` records of a trail, newest first.
 
-    `audit.trail` reads oldest first, so this finds the log index and block
-    time of the oldest record wanted, reads the trail from that time on, and
-    drops the records of that block that come before it.
+    `audit.trail` reads oldest first, which on a long ledger shows the oldest
+    records, so this selects the newest log indexes with the same filters and
+    builds each record the way `audit.trail` does.
     """
     table, where, params = _trail_filter(query)
-    newest = store.reader.execute(
-        f"SELECT txs.seq, txs.time FROM {table} {where} ORDER BY txs.seq DESC LIMIT ?",
-        (*params, query.limit),
-    ).fetchall()
-    if not newest:
-        return []
-    first_seq, first_time = newest[-1]
-    joiner = "AND" if where else "WHERE"
-    earlier_same_time = store.reader.execute(
-        f"SELECT COUNT(*) FROM {table} {where} {joiner} txs.time = ? AND txs.seq < ?",
-        (*params, first_time, first_seq),
-    ).fetchone()[0]
-    window = replace(
-        query, since=first_time, limit=query.limit + int(earlier_same_time)
-    )
-    rows = [r for r in audit_trail.trail(store, window) if r["index"] >= first_seq]
-    rows.reverse()
+    seqs = [
+        int(row[0])
+        for row in store.reader.execute(
+            f"SELECT txs.seq FROM {table} {where} ORDER BY txs.seq DESC LIMIT ?",
+            (*params, query.limit),
+        )
+    ]
+    subjects = store.subjects_of(seqs)
+    rows = []
+    for seq in seqs:
+        tx = store.tx_by_seq(seq)
+        if tx is not None:
+            # NOTE: `_record` is private to govchain.audit; calling it keeps
+            # one definition of what a trail record contains.
+            rows.append(audit_trail._record(tx, subjects.get(seq, [])))
     return rows
 
 

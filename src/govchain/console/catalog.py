@@ -17,6 +17,7 @@ from govchain import audit
 from govchain.catalog import service
 from govchain.catalog._handlers import FIELD_TYPES, RESOURCE_NS, SHARING_TYPES
 from govchain.console._auth import Viewer, require
+from govchain.console._cache import LedgerCache
 from govchain.console._sessions import Session
 from govchain.console._web import (
     NotFound,
@@ -84,13 +85,15 @@ def search(
 
     def read(store: LedgerStore) -> dict[str, Any]:
         found = [] if errors else service.search(store, query, limit=PAGE_SIZE + 1)
-        return {
-            "results": found[:PAGE_SIZE],
-            "more": len(found) > PAGE_SIZE,
-            **_choices(store),
-        }
+        return {"results": found[:PAGE_SIZE], "more": len(found) > PAGE_SIZE}
 
-    data = console_state(request).api.read(read)
+    state = console_state(request)
+    choices = state.caches.get("catalog-choices")
+    if choices is None:
+        choices = state.caches.setdefault(
+            "catalog-choices", LedgerCache("catalog filters", _choices)
+        )
+    data = {**state.api.read(read), **choices.get(state.api).value}
     return render(
         request,
         "catalog/search.html",
@@ -110,8 +113,7 @@ def search(
 
 def _choices(store: LedgerStore) -> dict[str, Any]:
     departments = [(dept, str(r["name"])) for dept, r in store.scan(DEPT_NS)]
-    # TODO: reads every resource for the category list; keep a category table
-    # once catalogs reach 100,000 resources.
+    # Reads every resource; `LedgerCache` keeps the result until the log grows.
     categories = sorted(
         {str(r["category"]) for _k, r in store.scan(RESOURCE_NS) if r["category"]}
     )

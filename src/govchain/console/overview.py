@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from govchain.audit import format_time
 from govchain.catalog._handlers import RESOURCE_NS
 from govchain.console._auth import Viewer
+from govchain.console._cache import LedgerCache
 from govchain.console._web import (
     Page,
     console_router,
@@ -43,8 +44,14 @@ RECENT_TXS = 12
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: Viewer) -> HTMLResponse:
     state = console_state(request)
-    now = state.api.clock()
-    figures = state.api.read(lambda store: _figures(store, now))
+    cache = state.caches.get("overview")
+    if cache is None:
+        cache = state.caches.setdefault(
+            "overview",
+            LedgerCache("overview", lambda store: _figures(store, state.api.clock())),
+        )
+    snapshot = cache.get(state.api)
+    figures = snapshot.value
     t = translator(request)
     empty = t("app.chart_empty")
     charts = {
@@ -83,6 +90,8 @@ def overview(request: Request, session: Viewer) -> HTMLResponse:
         "overview/index.html",
         title_key="overview.title",
         charts=charts,
+        as_of=format_time(int(snapshot.computed_at * 1000)),
+        as_of_size=snapshot.log_size,
         **figures,
     )
 

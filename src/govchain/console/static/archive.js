@@ -1,6 +1,6 @@
 // The archive item page: checks an item's proof in the browser and hashes a picked file.
-// It uses the helpers of console.js (sha256, rootFromProof, splitNote, checkSignatures ...),
-// which the layout loads first; both scripts are deferred, so they run in document order.
+// It calls the helpers of console.js, such as sha256, rootFromProof and checkSignatures.
+// The layout loads console.js first, and deferred scripts run in document order.
 "use strict";
 
 async function verifyArchiveProof(section) {
