@@ -78,10 +78,10 @@ def test_api_audit_repairs_and_records(
         pack = archive.index.live_objects()[0].pack
         assert pack is not None
         pack_path(archive.config.replicas[0], pack).unlink()
-    refused = client.post(
+    rejected = client.post(
         "/v1/archive/audits", headers={"Authorization": tokens["city-health"]}
     )
-    assert refused.status_code == 403
+    assert rejected.status_code == 403
     auth = {"Authorization": tokens["city-bdb"]}
     done = client.post("/v1/archive/audits", params={"repair": True}, headers=auth)
     assert done.status_code == 201

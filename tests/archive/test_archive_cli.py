@@ -103,8 +103,8 @@ def test_cli_export_verifies_offline(
 def test_cli_verify_item(shared: tuple[Path, Path, Path], tmp_path: Path) -> None:
     home, root, trust = shared
     proof = tmp_path / "proof.json"
-    made = run_cli(home, "archive", "proof", "F01/V2/1", "--out", str(proof))
-    assert made.returncode == 0, made.stderr
+    written = run_cli(home, "archive", "proof", "F01/V2/1", "--out", str(proof))
+    assert written.returncode == 0, written.stderr
     args = ("--proof", str(proof), "--trust", str(trust))
     ok = run_cli(home, "archive", "verify-item", str(root / "big.bin"), *args)
     assert ok.returncode == 0, ok.stderr
