@@ -17,7 +17,8 @@ as an auditor and times, over HTTP:
 The baseline of each page time is the `/healthz` round trip measured the same
 way, which is what the server and HTTP cost without any page work. The
 target is 300 ms at p95 for each page. Building the ledger is set-up, not a
-measurement; a temporary directory holds it and is deleted at the end.
+measurement. The ledger is written to a temporary directory, which the run
+deletes at the end.
 """
 
 from __future__ import annotations

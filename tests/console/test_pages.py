@@ -130,7 +130,9 @@ def test_refused_page_is_403_and_logged(
     assert response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("无权操作")
     expect(page.get_by_role("alert")).to_contain_text("查看审计轨迹")
-    assert any("refused: audit.trail" in r.getMessage() for r in caplog.records)
+    assert any(
+        "console action audit.trail rejected" in r.getMessage() for r in caplog.records
+    )
     # The navigation does not offer what the role may not use.
     expect(
         page.get_by_role("navigation").get_by_role("link", name="审计")

@@ -2,9 +2,10 @@
 
 Every route that shows data depends on `current_session` (a page) or `posted`
 (a form that changes something, checked against the session's CSRF token).
-`require` adds the role check on the server: a role outside the allowed ones
-gets the 403 page, the refusal is logged, and when the path names a resource,
-request or grant it is also recorded on the ledger (see `record_refusal`).
+`require` adds the role check on the server. A role outside the allowed ones
+gets the 403 page and the refusal is logged. When the path names a resource,
+request or grant, the refusal is also recorded on the ledger (see
+`record_refusal`).
 """
 
 from __future__ import annotations

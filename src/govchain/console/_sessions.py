@@ -1,6 +1,6 @@
 """Console sessions and the log of what each user submitted.
 
-A session is a random token in an HttpOnly cookie; the file keeps only its
+A session is a random token in an HttpOnly cookie. The file keeps only its
 SHA-256, so a copy of `console.sqlite` cannot be used to log in. Each session
 has its own CSRF token, which every form that changes something must send back.
 A session ends after `IDLE_MS` without a request or `MAX_AGE_MS` in all.

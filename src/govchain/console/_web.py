@@ -1,4 +1,4 @@
-"""What every console page shares: state, page registration, rendering, errors.
+"""Shared parts of the console pages: state, page registration, rendering, errors.
 
 Pages are server-rendered Jinja2 templates. A route module builds its router
 with `console_router()`, so a `GovchainError` it does not handle becomes an
@@ -171,7 +171,7 @@ Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class ConsoleRoute(APIRoute):
-    """A route that answers errors with console pages and sets security headers."""
+    """A route that renders errors as console pages and sets security headers."""
 
     def get_route_handler(self) -> Endpoint:
         original = super().get_route_handler()
@@ -267,12 +267,12 @@ def record_refusal(
     nothing concerned data or the user's department is not hosted here.
     """
     logger.warning(
-        "console user %s (%s of %s) from %s refused: %s",
+        "console action %s rejected for user %s (%s of %s) from %s",
+        action,
         user.id,
         user.role,
         user.department,
         client_host(request),
-        action,
     )
     subjects = {"resource": resource, "request": request_id, "grant": grant}
     if not any(subjects.values()):

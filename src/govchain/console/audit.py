@@ -2,8 +2,8 @@
 
 A record's page carries the transaction's evidence bundle (the log entry, its
 RFC 9162 inclusion proof and the signed checkpoint). The page's script checks
-the proof with SHA-256 from the browser's Web Crypto API and, where the
-browser supports Ed25519, the checkpoint's signatures too; the server checks
+the proof with SHA-256 from the browser's Web Crypto API. Where the browser
+supports Ed25519, it checks the checkpoint's signatures too. The server checks
 the same bundle with `verify_bundle`, and the page shows both outcomes.
 """
 
@@ -196,8 +196,8 @@ def _bundle(request: Request, tx_id: str) -> dict[str, Any]:
 def record_page(tx_id: str, request: Request, session: Viewer) -> HTMLResponse:
     """Show one transaction with its evidence, for any logged-in role.
 
-    The record of a user's own refused attempt is linked from the 403 page, so
-    every role may open a record; the trail and its filters stay for auditors.
+    The 403 page links to the record of the user's own refused attempt, so
+    every role may open a record. The trail and its filters stay for auditors.
     """
     bundle = _bundle(request, tx_id)
     keys = ledger_keys_of(request)

@@ -1,8 +1,8 @@
 """Consortium pages: member departments by region, level and line.
 
-Every role sees the members. The platform operator admits departments and
-suspends or reinstates them; the ledger's rules accept these changes from the
-operator's department only, and the console checks the role first.
+Every role can list the members. The platform operator admits departments
+and suspends or reinstates them. The ledger's rules accept these changes from
+the operator's department only, and the console checks the role first.
 """
 
 from __future__ import annotations

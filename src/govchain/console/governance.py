@@ -167,7 +167,8 @@ def _check_resource(
 
 
 def _accepted(request: Request, job_id: str) -> Response:
-    """Answer a started job: JSON for the page's script, else the job's page."""
+    """Return the response to a started job: JSON for the page's script, else
+    a redirect to the job's page."""
     done_url = f"/console/governance/jobs/{job_id}"
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"job": job_id, "done_url": done_url}, status_code=202)

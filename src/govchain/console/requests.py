@@ -3,8 +3,9 @@
 An officer requests fields of another department's resource for a purpose
 and a term. A steward of the department that decides the current step
 approves or rejects it (a reason is required to reject). An officer downloads
-what a grant allows, desensitized by the provider's policy; each download is a
-delivery on the ledger, and its receipt is recorded for the officer's side.
+what a grant allows, desensitized by the provider's policy. Each download is a
+delivery on the ledger, and the console records its receipt for the officer's
+department.
 """
 
 from __future__ import annotations
