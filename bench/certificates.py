@@ -6,10 +6,10 @@ Usage: `python bench/certificates.py [--count N] [--record FILE]`
 Each figure is printed next to a baseline measured in the same run and the
 target for 2 cores:
 
-- issued per second: `CertificateService.issue` on a fresh node home, signing
-  each certificate (Ed25519, COSE_Sign1, zlib, base45) and recording them on
-  the ledger in batches, without images; baseline: bare Ed25519 signatures;
-  target at least 5,000/s;
+- issued per second: `CertificateService.issue` on a fresh node home. It signs
+  each certificate (Ed25519, COSE_Sign1, zlib, base45) and records them on the
+  ledger in batches, without images. Baseline: bare Ed25519 signatures; target
+  at least 5,000/s;
 - offline verifications per second from QR text (`verify_text` against the
   ledger's trust store, every step); baseline: bare Ed25519 verifications;
   target at least 5,000/s;
@@ -185,7 +185,7 @@ async def paced(port: int, paths: list[str]) -> list[float]:
 
 
 def wait_for(url: str, *, seconds: float) -> None:
-    """Poll `url` until it answers 200, for at most `seconds`."""
+    """Poll `url` until it returns 200, for at most `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -319,17 +319,25 @@ def run(
         finally:
             server.terminate()
             server.join(10)
-        for name, q in (("p50", 0.5), ("p99", 0.99)):
-            figure = percentile(lat, q)
-            rows.append(
-                (
-                    f"status endpoint {name} at {RATE} req/s",
-                    f"{figure:.1f} ms",
-                    f"{percentile(base, q):.1f} ms /healthz",
-                    "p99 < 20 ms" if name == "p99" else "-",
-                    ("pass" if figure < 20 else "miss") if name == "p99" else "-",
-                )
+        p50, p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+        rows.append(
+            (
+                f"status endpoint p50 at {RATE} req/s",
+                f"{p50:.1f} ms",
+                f"{percentile(base, 0.5):.1f} ms /healthz",
+                "-",
+                "-",
             )
+        )
+        rows.append(
+            (
+                f"status endpoint p99 at {RATE} req/s",
+                f"{p99:.1f} ms",
+                f"{percentile(base, 0.99):.1f} ms /healthz",
+                "< 20 ms",
+                "pass" if p99 < 20 else "miss",
+            )
+        )
     facts.append(("1-minute load average at the end", f"{os.getloadavg()[0]:.2f}"))
     return rows, facts
 

@@ -98,9 +98,9 @@ def test_cli_status_and_lookup(setup: Setup) -> None:
     setup.service.close()
     setup.node.close()
     home = setup.node.home.path
-    shown = _govchain("cert", "status", cert.id, "--json", home=home)
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["status"] == "valid"
+    status = _govchain("cert", "status", cert.id, "--json", home=home)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["status"] == "valid"
     found = _govchain(
         "cert",
         "lookup",

@@ -164,7 +164,7 @@ def test_cose_header_case(case: dict[str, Any]) -> None:
         assert verdict.code == case["expected"].split(":", 1)[1]
 
 
-def test_cose_unprotected_alg_rejected_for_dcc_cert_when_strict() -> None:
+def test_cose_strict_key_unprotected_alg() -> None:
     case, trust, at = _dcc_case(TESTS / "vectors" / "eu_dcc" / "common" / "CO20.json")
     for trusted in trust.keys.values():
         trusted.allow_unprotected_alg = False

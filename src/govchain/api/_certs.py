@@ -241,7 +241,7 @@ def change_status(
 
 @router.get("/trust-list")
 def trust_list(ctx: Ctx) -> dict[str, Any]:
-    """The registry as a trust list signed by the operator, for offline verifiers."""
+    """Return the registry as a trust list signed by the operator, for offline verifiers."""
     return _service(ctx.node).trust_list()
 
 
@@ -250,5 +250,5 @@ def revocation_list(
     ctx: Ctx,
     since: Annotated[int, Query(ge=0, description="First sequence number.")] = 0,
 ) -> dict[str, Any]:
-    """Revocation entries from `since` on, signed by the operator."""
+    """Return the revocation entries from `since` on, signed by the operator."""
     return _service(ctx.node).revocation_list(since)

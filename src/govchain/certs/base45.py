@@ -56,9 +56,10 @@ def decode(text: str) -> bytes:
     """Decode base45 `text` into bytes.
 
     Raises `CertificateError` with code `base45` when a character is outside
-    the alphabet (lower case, a full-width digit or a line end included), when
-    the length leaves one character over, or when a group encodes a value too
-    large for its bytes (a triplet above 65535, a final pair above 255).
+    the alphabet (lower case, a full-width digit or a line end included) or
+    when the length leaves one character over. It also raises when a group
+    encodes a value too large for its bytes (a triplet above 65535, a final
+    pair above 255).
     """
     try:
         raw = text.encode("ascii")

@@ -2,8 +2,8 @@
 
 The text needs a font with Chinese characters. The card uses the TrueType
 font named by GOVCHAIN_CARD_FONT, else the first of `CJK_FONTS` found (the
-Debian packages fonts-wqy-microhei and fonts-noto-cjk), else DejaVu Sans; with
-DejaVu, characters it lacks print as "?" and a warning is logged.
+Debian packages fonts-wqy-microhei and fonts-noto-cjk), else DejaVu Sans.
+DejaVu lacks Chinese characters, so they print as "?" and a warning is logged.
 """
 
 from __future__ import annotations
@@ -66,6 +66,15 @@ def _printable(text: str, covered: frozenset[int], path: Path) -> str:
     return "".join("?" if ch in missing else ch for ch in text)
 
 
+def _shown(value: object) -> str:
+    """Return a claim value as printed: booleans as 是 (yes) or 否 (no)."""
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return str(value)
+
+
 def card_pdf(cert: IssuedCertificate, *, issuer_name: str = "") -> bytes:
     """Return a one-page PDF card of `cert`: title, claims, validity, id and QR code."""
     path = _font()
@@ -96,8 +105,7 @@ def card_pdf(cert: IssuedCertificate, *, issuer_name: str = "") -> bytes:
     for name, value in claims.items():
         if name in ("name", "id_masked"):
             continue
-        shown = ("是" if value else "否") if isinstance(value, bool) else str(value)
-        rows.append((cert.labels.get(name, name), shown))
+        rows.append((cert.labels.get(name, name), _shown(value)))
     rows.append(("签发", iso_time(cert.claims.issued_at)[:10]))
     rows.append(("有效期至", iso_time(cert.claims.expires_at)[:10]))
     pdf.set_font("card", size=9)

@@ -1,9 +1,9 @@
 """COSE_Sign1 (RFC 9052 section 4.2) as certificates use it.
 
 A signed certificate is the CBOR array `[protected, unprotected, payload,
-signature]`, tagged 18. `protected` is a byte string holding a CBOR map with
-the algorithm (label 1) and usually the key id (label 4); the signature covers
-it through the Sig_structure `["Signature1", protected, b"", payload]`.
+signature]`, tagged 18. `protected` is a byte string that contains a CBOR map
+with the algorithm (label 1) and usually the key id (label 4). The signature
+covers it through the Sig_structure `["Signature1", protected, b"", payload]`.
 
 `Sign1.headers` applies the header rules: the algorithm must be in the
 protected map, the key id is taken from the protected map or, only when that
@@ -55,8 +55,8 @@ class Sign1:
         Raises `CertificateError` with code `alg_not_protected`, `unknown_alg`,
         `unknown_critical_header`, `missing_kid` or `conflicting_kid`.
         `allow_unprotected_alg` accepts an algorithm found only in the
-        unprotected header, as EU DCC verifiers do; the caller must then make
-        sure the key's type fixes the algorithm.
+        unprotected header, as EU DCC verifiers do. The caller must then make
+        sure that the key's type fixes the algorithm.
         """
         alg_id = self.protected_header.get(ALG)
         if alg_id is None and allow_unprotected_alg:

@@ -34,7 +34,7 @@ CERT_ID_BYTES = 16
 
 @dataclass(frozen=True)
 class CertificateClaims:
-    """What a certificate states. `type` is empty for an EU DCC certificate."""
+    """The claims of one certificate. `type` is empty for an EU DCC certificate."""
 
     issuer: str
     issued_at: int

@@ -43,7 +43,7 @@ def decode_image_bytes(data: bytes, *, source: str = "the image") -> str:
     """Return the text of the first QR code found in an image (PNG, JPEG, ...).
 
     Raises `CertificateError` code `image` when the file is not an image or
-    holds no readable QR code.
+    contains no readable QR code.
     """
     try:
         image = Image.open(io.BytesIO(data))

@@ -168,9 +168,9 @@ def key_from_spki_der(spki: bytes) -> PublicCertKey:
 def load_trust_file(path: Path) -> PublicCertKey:
     """Read an X.509 certificate or a public key, PEM or DER, from `path`.
 
-    A file holding only base64 text is read as DER in base64, the way the EU
+    A file of only base64 text is read as DER in base64, the way the EU
     DCC test files give signer certificates. Raises `ConfigError` naming the
-    file when it holds none of these.
+    file when it contains none of these.
     """
     try:
         data = path.read_bytes()
@@ -202,7 +202,7 @@ def load_trust_bytes(data: bytes, *, source: str) -> PublicCertKey:
             except (ValueError, TypeError, AssertionError):
                 continue
     raise ConfigError(
-        f"{source} holds no X.509 certificate or public key (PEM, DER or base64 "
+        f"{source} contains no X.509 certificate or public key (PEM, DER or base64 "
         "DER); export the issuer's signer certificate again",
         path=source,
     )

@@ -231,10 +231,10 @@ class CertificateService:
     ) -> list[IssuedCertificate]:
         """Sign certificates for `holders`, record them on the ledger and index them.
 
-        Every holder is checked before anything is signed or recorded, and each
-        ledger transaction records up to `MAX_BATCH` certificates whole, so a
-        bad holder (an invalid ID number, a claim that does not fit the
-        template) rejects the call with its position and nothing is recorded.
+        Every holder is checked before anything is signed or recorded. A bad
+        holder (an invalid ID number, a claim that does not fit the template)
+        rejects the call with its position, and nothing is recorded. Each
+        ledger transaction records up to `MAX_BATCH` certificates whole.
         """
         at = int(time.time()) if now is None else now
         record = self.node.store.get(TEMPLATE_NS, cert_type)
