@@ -7,8 +7,11 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from tests.console.conftest import Console, login, shoot
+
+from govchain.console import governance
 
 ROWS = [
     ["org_code", "beds", "district"],
@@ -147,5 +150,22 @@ def test_import_rejects_non_spreadsheet(
     page.get_by_label("表格文件").set_input_files(str(bad))
     page.get_by_role("button", name="导入", exact=True).click()
     expect(page.locator("#file-error")).to_contain_text("文件类型不支持")
+    page.goto(f"{console.url}/console/catalog/{resource}")
+    expect(page.get_by_text("尚未发布版本。")).to_be_visible()
+
+
+def test_import_rejects_large_file(
+    page: Page, console: Console, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(governance, "MAX_UPLOAD_BYTES", 1024)
+    login(page, console, "steward")
+    resource = _register(page, console, "超大文件导入")
+    big = tmp_path / "big.csv"
+    big.write_text("org_code,beds,district\n" + "440104001,1,越秀区\n" * 200, "utf-8")
+    page.goto(f"{console.url}/console/governance")
+    page.locator("#resource").select_option(resource)
+    page.get_by_label("表格文件").set_input_files(str(big))
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.locator("#file-error")).to_contain_text("文件超过")
     page.goto(f"{console.url}/console/catalog/{resource}")
     expect(page.get_by_text("尚未发布版本。")).to_be_visible()

@@ -107,7 +107,13 @@ def block_page(height: int, request: Request, session: Viewer) -> HTMLResponse:
             }
             for tx in store.txs_in_block(height)
         ]
-        return {"header": header, "time": format_time(header.time), "txs": txs}
+        note = store.checkpoint(header.log_size)
+        return {
+            "header": header,
+            "time": format_time(header.time),
+            "txs": txs,
+            "checkpoint": note.decode("utf-8") if note is not None else None,
+        }
 
     data = console_state(request).api.read(read)
     if data is None:
