@@ -60,6 +60,7 @@ class Worker:
         self.opened_at: int | None = None
         self.acked: list[tuple[str, int]] = []
         self.heavy = threading.Event()
+        self.first_ack = threading.Event()
         assert self.proc.stdout is not None
         self._reader = threading.Thread(
             target=self._read, args=(self.proc.stdout,), daemon=True
@@ -75,6 +76,7 @@ class Worker:
                 self.heavy.set()
             elif kind == "ack":
                 self.acked.append((fields[0], int(fields[1])))
+                self.first_ack.set()
 
     def kill(self) -> None:
         """Send SIGKILL, then collect every line written before it."""
@@ -113,12 +115,15 @@ def run_and_kill(
     heavy: bool,
 ) -> Worker:
     """Run one worker and kill it at a random moment. A heavy kill first waits
-    until a batch of `HEAVY_BATCH` or more transactions starts committing.
+    until a batch of `HEAVY_BATCH` or more transactions starts committing, and
+    on a machine too slow to commit a block in the random delay also until the
+    run has acknowledged one transaction, so that later runs resume its blocks.
     """
     worker = Worker(home, rng.randrange(2**31), log)
     if heavy:
         assert worker.heavy.wait(HEAVY_TIMEOUT), "the worker reached no heavy batch"
         time.sleep(rng.uniform(0.0, 0.4))
+        assert worker.first_ack.wait(HEAVY_TIMEOUT), "the worker committed no block"
     else:
         # Short delays kill the worker before it has opened the node.
         time.sleep(rng.uniform(0.05, 1.5))

@@ -16,18 +16,33 @@ same batch computes the same digest.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from govchain._types import TxId
 from govchain.crypto.keys import PublicKey
 from govchain.errors import ValidationError, VerificationError
+from govchain.ledger.sigcheck import (
+    UNCHECKED,
+    Check,
+    CheckPool,
+    CheckWorkerError,
+    KeyTable,
+    ed25519_valid,
+    key_table,
+)
 from govchain.ledger.state import Overlay, StateReader, TxContext, Write, get_handler
-from govchain.ledger.transaction import Transaction, decode_transaction, tx_id
+from govchain.ledger.transaction import (
+    Transaction,
+    decode_checked_transaction,
+    decode_transaction,
+    tx_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +89,19 @@ def _public_key(state: StateReader | Overlay, tx: Transaction) -> PublicKey:
             f"key id {tx.kid} is not the current key of department {tx.dept!r}",
             reason="wrong-key-id",
         )
-    return PublicKey.from_b64(dept["public_key"])
+    return _key_from_b64(dept["public_key"])
+
+
+# Every transaction looks up its department's key. Decoding the key and hashing
+# its key id once per key, not once per transaction, saves both.
+@functools.lru_cache(maxsize=4096)
+def _key_from_b64(text: str) -> PublicKey:
+    return PublicKey.from_b64(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kid_of(key: PublicKey) -> str:
+    return key.kid
 
 
 def _genesis_key(tx: Transaction) -> PublicKey:
@@ -104,114 +131,146 @@ def _keys_before(
     return keys
 
 
-def _presign_check(
-    keys: dict[str, PublicKey | None], tx: Transaction | None
-) -> tuple[str | None, bool]:
-    """Verify a signature against the key in force before the block."""
-    key = keys.get(tx.dept) if tx is not None else None
-    if tx is None or key is None or key.kid != tx.kid:
-        return None, False
-    return key.kid, key.is_valid_signature(tx.signing_bytes(), tx.signature)
-
-
-#: Transactions per precheck task on the worker pool.
-_PRECHECK_CHUNK = 256
-#: Prechecked results kept for transactions not yet in a block.
-_MAX_PRECHECKED = 200_000
-
-
-@dataclass(frozen=True)
-class _Precheck:
-    tx: Transaction
-    kid: str
-    valid: bool
+#: Transactions per task sent to a check process.
+_CHECK_CHUNK = 500
+#: Batches smaller than this are checked on the calling thread, because handing
+#: them to processes costs more than it saves (an estimate, not measured).
+MIN_POOL_BATCH = 256
+#: Pending checks kept for transactions not yet in a block.
+_MAX_PENDING = 200_000
 
 
 class BatchApplier:
-    """Applies batches to a state; signatures are checked on worker threads.
+    """Applies batches to a state and checks large ones on worker processes.
 
-    PyNaCl releases the GIL while libsodium verifies, so threads give real
-    parallelism for the signature checks, which dominate the cost of a block.
+    `workers` is the number of check processes (see `govchain.ledger.sigcheck`);
+    1 or less checks everything on the calling thread. Batches of fewer than
+    `min_pool_batch` transactions are always checked on the calling thread.
     """
 
-    def __init__(self, workers: int = 2) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-        self._workers = workers
-        # Results of checks made when transactions were submitted, by tx id.
-        self._prechecked: dict[str, _Precheck] = {}
-        self._pending: dict[str, Future[None]] = {}
+    def __init__(
+        self, workers: int = 2, *, min_pool_batch: int = MIN_POOL_BATCH
+    ) -> None:
+        self._checks = CheckPool(workers) if workers > 1 else None
+        self._min_pool_batch = max(1, min_pool_batch)
+        # Checks started when transactions were submitted: tx id to the task
+        # and the transaction's position in it.
+        self._pending: dict[str, tuple[Future[list[Check]], int]] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
+        if self._checks is not None:
+            self._checks.close()
 
-    def precheck(self, datas: Sequence[bytes], keys: Mapping[str, PublicKey]) -> None:
-        """Decode and verify submitted transactions ahead of their block.
+    def start_workers(self) -> bool:
+        """Start the check processes now and wait until they are ready.
 
-        The checks run on the worker threads while the committer applies earlier
-        blocks, so signature verification overlaps the rest of the work. `keys`
-        are the departments' keys now; `apply` checks again any transaction
-        whose department's key changes before its block.
+        Without this call they start on the first large batch, and batches are
+        checked on the calling thread until the processes are ready. Returns
+        whether they became ready (False without check processes).
         """
-        if self._pool is None:
-            return
-        for start in range(0, len(datas), _PRECHECK_CHUNK):
-            chunk = list(datas[start : start + _PRECHECK_CHUNK])
-            ids = [tx_id(d) for d in chunk]
-            future = self._pool.submit(self._precheck_chunk, chunk, ids, keys)
-            with self._lock:
-                for txid in ids:
-                    self._pending[txid] = future
+        return self._checks is not None and self._checks.start()
 
-    def _precheck_chunk(
-        self, datas: list[bytes], ids: Sequence[str], keys: Mapping[str, PublicKey]
+    def _pool_ready(self, size: int) -> bool:
+        return (
+            self._checks is not None
+            and size >= self._min_pool_batch
+            and self._checks.ready()
+        )
+
+    def precheck(
+        self,
+        datas: Sequence[bytes],
+        keys: Mapping[str, PublicKey],
+        ids: Sequence[str] | None = None,
     ) -> None:
-        results: dict[str, _Precheck] = {}
-        for data, txid in zip(datas, ids, strict=True):
-            try:
-                tx = decode_transaction(data)
-            except ValidationError:
-                continue
-            key = keys.get(tx.dept)
-            if key is None or key.kid != tx.kid:
-                continue
-            results[txid] = _Precheck(
-                tx, key.kid, key.is_valid_signature(tx.signing_bytes(), tx.signature)
+        """Start decoding and verifying submitted transactions ahead of their block.
+
+        The checks run on the worker processes while the committer applies
+        earlier blocks. `keys` are the departments' keys now; `apply` checks
+        again any transaction whose department's key changes before its block.
+        `ids` are the transactions' ids when the caller has them already.
+        """
+        if not self._pool_ready(len(datas)):
+            return
+        table = key_table(keys)
+        with self._lock:
+            if len(self._pending) > _MAX_PENDING:
+                # Transactions that were never ordered; forget them all.
+                self._pending.clear()
+        for start in range(0, len(datas), _CHECK_CHUNK):
+            chunk = list(datas[start : start + _CHECK_CHUNK])
+            chunk_ids = (
+                ids[start : start + _CHECK_CHUNK]
+                if ids is not None
+                else [tx_id(d) for d in chunk]
             )
+            future = self._submit(chunk, table)
+            if future is None:
+                return
+            with self._lock:
+                for position, txid in enumerate(chunk_ids):
+                    self._pending[txid] = (future, position)
+
+    def _submit(
+        self, datas: list[bytes], table: KeyTable
+    ) -> Future[list[Check]] | None:
+        assert self._checks is not None
+        try:
+            return self._checks.submit(datas, table)
+        except (CheckWorkerError, OSError) as exc:
+            # A check process died (killed, out of memory) or could not start.
+            # The committer checks on its own thread until the next large batch
+            # starts new processes.
+            logger.warning("signature check processes failed: %s", exc)
+            self._checks.close()
+            return None
+
+    def _take_prechecks(self, ids: Sequence[str]) -> dict[str, Check]:
         with self._lock:
-            if len(self._prechecked) > _MAX_PRECHECKED:
-                # Transactions that were never ordered; drop them all.
-                self._prechecked.clear()
-            self._prechecked.update(results)
+            found = {i: self._pending.pop(i) for i in ids if i in self._pending}
+        checks: dict[str, Check] = {}
+        failed: set[Future[list[Check]]] = set()
+        for txid, (future, position) in found.items():
+            if future in failed:
+                continue
+            try:
+                checks[txid] = future.result()[position]
+            except (CheckWorkerError, CancelledError) as exc:
+                logger.warning("a signature check task failed: %r", exc)
+                failed.add(future)
+        return checks
 
-    def _take_prechecks(self, ids: Sequence[str]) -> dict[str, _Precheck]:
-        with self._lock:
-            futures = {self._pending.pop(i) for i in ids if i in self._pending}
-        wait(futures)
-        with self._lock:
-            return {
-                i: p for i in ids if (p := self._prechecked.pop(i, None)) is not None
-            }
+    def _check_now(
+        self, state: StateReader, datas: list[bytes], txs: list[Transaction | None]
+    ) -> list[Check]:
+        """Check transactions that no precheck covered.
 
-    def _check_signatures(
-        self, state: StateReader, txs: list[Transaction | None]
-    ) -> list[tuple[str | None, bool]]:
-        keys = _keys_before(state, txs)
-
-        def check(chunk: list[Transaction | None]) -> list[tuple[str | None, bool]]:
-            return [_presign_check(keys, t) for t in chunk]
-
-        if self._pool is None or len(txs) < 64:
-            # Small batches, and batches whose checks mostly ran ahead, are
-            # checked here rather than queued behind other work on the pool.
-            return check(txs)
-        size = -(-len(txs) // self._workers)
-        chunks = [txs[i : i + size] for i in range(0, len(txs), size)]
-        results: list[tuple[str | None, bool]] = []
-        for part in self._pool.map(check, chunks):
-            results.extend(part)
-        return results
+        A small batch is left to `_authenticate`, which verifies each signature
+        on the calling thread. A large one goes to the check processes, with the
+        keys in force before the block.
+        """
+        if not self._pool_ready(len(datas)):
+            return [UNCHECKED] * len(datas)
+        keys = {d: k for d, k in _keys_before(state, txs).items() if k is not None}
+        table = key_table(keys)
+        futures = [
+            self._submit(datas[i : i + _CHECK_CHUNK], table)
+            for i in range(0, len(datas), _CHECK_CHUNK)
+        ]
+        checks: list[Check] = []
+        for start, future in zip(
+            range(0, len(datas), _CHECK_CHUNK), futures, strict=True
+        ):
+            size = len(datas[start : start + _CHECK_CHUNK])
+            try:
+                checks.extend(
+                    future.result() if future is not None else [UNCHECKED] * size
+                )
+            except (CheckWorkerError, CancelledError) as exc:
+                logger.warning("a signature check task failed: %r", exc)
+                checks.extend([UNCHECKED] * size)
+        return checks
 
     def apply(
         self,
@@ -221,34 +280,44 @@ class BatchApplier:
         height: int,
         block_time: int,
         log_start: int,
+        ids: Sequence[str] | None = None,
     ) -> BatchResult:
-        """Apply `batch` on top of `state` and return outcomes and writes."""
-        ids = [tx_id(d) for d in batch]
+        """Apply `batch` on top of `state` and return outcomes and writes.
+
+        `ids` are the transactions' ids when the caller has them already.
+        """
+        if ids is None:
+            ids = [tx_id(d) for d in batch]
         prechecked = self._take_prechecks(ids)
         decoded: list[Transaction | None] = []
         errors: list[ValidationError | None] = []
         for data, txid in zip(batch, ids, strict=True):
-            done = prechecked.get(txid)
+            check = prechecked.get(txid)
             try:
-                decoded.append(done.tx if done else decode_transaction(data))
+                decoded.append(
+                    decode_checked_transaction(data)
+                    if check is not None
+                    else decode_transaction(data)
+                )
                 errors.append(None)
             except ValidationError as exc:
                 decoded.append(None)
                 errors.append(exc)
         todo = [i for i, txid in enumerate(ids) if txid not in prechecked]
-        fresh = iter(self._check_signatures(state, [decoded[i] for i in todo]))
+        late = iter(
+            self._check_now(state, [batch[i] for i in todo], [decoded[i] for i in todo])
+            if todo
+            else []
+        )
         checked = [
-            (prechecked[txid].kid, prechecked[txid].valid)
-            if txid in prechecked
-            else next(fresh)
-            for txid in ids
+            prechecked[txid] if txid in prechecked else next(late) for txid in ids
         ]
 
         block = Overlay(state, cache_reads=True)
         outcomes: list[TxOutcome] = []
         for i, data in enumerate(batch):
             tx = decoded[i]
-            outcome = TxOutcome(ids[i], data, tx, "applied", "ok")
+            outcome = TxOutcome(TxId(ids[i]), data, tx, "applied", "ok")
             ctx = (
                 TxContext(tx, height, block_time, log_start + i, Overlay(block))
                 if tx
@@ -258,7 +327,7 @@ class BatchApplier:
                 if tx is None or ctx is None:
                     assert errors[i] is not None
                     raise errors[i]  # type: ignore[misc]
-                _authenticate(ctx, checked[i], height)
+                _authenticate(ctx, checked[i] or UNCHECKED, height)
                 _run_handler(ctx)
                 ctx.state.merge_into(block)
                 outcome.subjects = ctx.subjects
@@ -312,9 +381,7 @@ _UNATTRIBUTED = {
 }
 
 
-def _authenticate(
-    ctx: TxContext, checked: tuple[str | None, bool], height: int
-) -> None:
+def _authenticate(ctx: TxContext, checked: tuple[str, bool], height: int) -> None:
     tx = ctx.tx
     state = ctx.state
     if tx.type == GENESIS_TYPE:
@@ -326,9 +393,9 @@ def _authenticate(
     else:
         key = _public_key(state, tx)
     kid, valid = checked
-    if kid != key.kid:
-        # The key changed inside this block, so check again under the new one.
-        valid = key.is_valid_signature(tx.signing_bytes(), tx.signature)
+    if kid != _kid_of(key):
+        # Not checked ahead, or checked under a key that has changed since.
+        valid = ed25519_valid(key.raw, tx.signing_bytes(), tx.signature)
     if not valid:
         raise ValidationError(
             f"signature of transaction from {tx.dept!r} does not verify under key "

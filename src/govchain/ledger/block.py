@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from json.encoder import encode_basestring
 from typing import Any
 
 from govchain._types import BlockHash, KeyId
@@ -121,18 +122,18 @@ def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
     for a deletion. The JSON is assembled from each write's already encoded
     value; `tests/ledger` checks it equals encoding the whole object.
     """
-    digest = hashlib.sha256(b'govchain/state/v1\n{"results":[')
-    for i, result in enumerate(results):
-        if i:
-            digest.update(b",")
-        digest.update(b'{"reason":')
-        digest.update(_json_string(result["reason"]))
-        digest.update(b',"status":')
-        digest.update(_json_string(result["status"]))
-        digest.update(b',"tx":')
-        digest.update(_json_string(result["tx"]))
-        digest.update(b"}")
-    digest.update(b'],"writes":[')
+    digest = hashlib.sha256(b'govchain/state/v1\n{"results":')
+    # One call to the C encoder writes every result: the three keys are ASCII,
+    # so its key order is the canonical one, and the values are strings.
+    digest.update(
+        _RESULTS_ENCODER.encode(
+            [
+                {"reason": r["reason"], "status": r["status"], "tx": r["tx"]}
+                for r in results
+            ]
+        ).encode("utf-8")
+    )
+    digest.update(b',"writes":[')
     for i, write in enumerate(writes):
         if i:
             digest.update(b",")
@@ -147,7 +148,13 @@ def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
     return digest.hexdigest()
 
 
+_RESULTS_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+)
+
+
 def _json_string(text: str) -> bytes:
-    # json.dumps writes a string exactly as RFC 8785 does: the same escapes,
-    # and every other character as itself.
-    return json.dumps(text, ensure_ascii=False).encode("utf-8")
+    # The json module's string encoder (what json.dumps calls with
+    # ensure_ascii=False) writes a string exactly as RFC 8785 does: the same
+    # escapes, and every other character as itself.
+    return encode_basestring(text).encode("utf-8")

@@ -115,12 +115,6 @@ _FAST_ENCODER = json.JSONEncoder(
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
-#: A run of 16 or more digits may be an integer beyond 2**53 - 1 (16 digits).
-#: Such text takes the slow path, which checks each integer; digits inside
-#: strings send it there too, which costs time but never changes the result.
-_LONG_DIGITS = re.compile(r"\d{16,}")
-
-
 class _NotCanonical(Exception):
     pass
 
@@ -129,15 +123,28 @@ def _no_float(text: str) -> Any:
     raise _NotCanonical
 
 
+def _fast_int(text: str) -> int:
+    # Called by the decoder for each integer. 2**53 - 1 has 16 digits, so a
+    # shorter one is in range; the walk checks longer ones and names their path.
+    if len(text) < 16:
+        return int(text)
+    raise _NotCanonical
+
+
+# Decoders built once: json.loads with keyword arguments builds a new decoder on
+# every call, which costs as much as decoding a short object.
+_CHECKING_DECODER = json.JSONDecoder(parse_float=_no_float, parse_int=_fast_int)
+
+
 def _fast_encode(value: Any) -> str | None:
     try:
         text = _FAST_ENCODER.encode(value)
     except (TypeError, ValueError):
         return None
-    if _NON_BMP.search(text) or _LONG_DIGITS.search(text):
+    if not text.isascii() and _NON_BMP.search(text):
         return None
     try:
-        decoded = json.loads(text, parse_float=_no_float)
+        decoded = _CHECKING_DECODER.decode(text)
     except _NotCanonical:
         return None
     return text if decoded == value else None
@@ -152,10 +159,7 @@ def parse_canonical_json(data: bytes) -> Any:
     """
     try:
         text = data.decode("utf-8")
-        # Only text with a long run of digits can hold an out-of-range integer,
-        # so the per-integer check is skipped for the rest.
-        check_int = _safe_int if _LONG_DIGITS.search(text) else int
-        value = json.loads(text, parse_float=_reject_float, parse_int=check_int)
+        value = _DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError(
             f"not valid UTF-8 JSON: {exc}", reason="bad-encoding"
@@ -180,7 +184,7 @@ def _is_canonical_text(value: Any, data: bytes) -> bool:
         text = _FAST_ENCODER.encode(value)
     except ValueError:
         return False
-    if _NON_BMP.search(text):
+    if not text.isascii() and _NON_BMP.search(text):
         return canonical_json(value) == data
     try:
         return text.encode("utf-8") == data
@@ -191,6 +195,8 @@ def _is_canonical_text(value: Any, data: bytes) -> bool:
 def _safe_int(text: str) -> int:
     # 2**53 has 16 digits; longer text is out of range, and Python refuses to
     # parse integers of more than 4300 digits at all.
+    if len(text) < 16:
+        return int(text)
     if len(text.lstrip("-")) > 16:
         raise ValidationError(
             f"integer {text[:20]}... is outside the safe range of +-(2**53 - 1)",
@@ -210,3 +216,8 @@ def _reject_float(text: str) -> Any:
         f"number {text} is not an integer; canonical JSON carries no floats",
         reason="bad-encoding",
     )
+
+
+# Calling `_safe_int` for each integer costs less than searching the whole text
+# for long runs of digits first.
+_DECODER = json.JSONDecoder(parse_float=_reject_float, parse_int=_safe_int)

@@ -9,7 +9,7 @@ but also whether the ledger applied or rejected it, and when.
 from __future__ import annotations
 
 import base64
-import json
+from json.encoder import encode_basestring
 from typing import Any
 
 from govchain.errors import ValidationError
@@ -58,16 +58,17 @@ def entry_bytes(
     canonical order.
     """
     if tx_is_canonical:
-        # The string fields are short codes, which json.dumps writes in
-        # canonical form, and the integers are block heights and times.
-        head = b'{"height":%d,"reason":%s,"status":%s,"time":%d}' % (
+        # The string fields are short codes, which the json module's string
+        # encoder writes in canonical form, and the integers are block heights
+        # and times.
+        return b'{"height":%d,"reason":%s,"status":%s,"time":%d,"tx":%s,"v":%d}' % (
             height,
-            json.dumps(reason, ensure_ascii=False).encode("utf-8"),
-            json.dumps(status, ensure_ascii=False).encode("utf-8"),
+            encode_basestring(reason).encode("utf-8"),
+            encode_basestring(status).encode("utf-8"),
             time,
+            tx_data,
+            VERSION,
         )
-        tail = b',"v":' + str(VERSION).encode("ascii") + b"}"
-        return head[:-1] + b',"tx":' + tx_data + tail
     return canonical_json(
         entry_dict(tx_data, height=height, time=time, status=status, reason=reason)
     )

@@ -128,7 +128,7 @@ def _walk(
     ):
         # Signatures of the next block are checked on the worker threads while
         # this block is replayed.
-        applier.precheck([t.data for t in upcoming], keys)
+        applier.precheck([t.data for t in upcoming], keys, [t.id for t in upcoming])
 
         # 1. The heights follow each other and the hash chain links.
         if height != expected_height:
@@ -193,6 +193,8 @@ def _walk(
             height=height,
             block_time=header.time,
             log_start=compact.size,
+            # Step 2 checked that each stored id is the hash of its bytes.
+            ids=[t.id for t in txs],
         )
         recorded = _parse_results(results_bytes, height)
         replayed = [o.result() for o in result.outcomes]
