@@ -14,8 +14,11 @@ as an auditor and times, over HTTP:
 2. the catalog searches a second per thread sustains with `LOAD_THREADS`
    client threads for `LOAD_SECONDS` seconds.
 
-The baseline of each page time is the `/healthz` round trip measured the same
-way, which is what the server and HTTP cost without any page work. The
+The overview and the catalog's filter lists reuse whole-ledger figures until
+the log grows, so the first request of each is timed on its own, next to the
+time the figures alone took. The baseline of each page time is the login
+page measured the same way: the same server, HTTP and template rendering
+without any ledger reads. The
 target is 300 ms at p95 for each page. Building the ledger is set-up, not a
 measurement. The ledger is written to a temporary directory, which the run
 deletes at the end.
@@ -40,6 +43,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -184,11 +188,10 @@ def _commit(node: Node, datas: list[bytes]) -> None:
         )
 
 
-def serve(node: Node) -> tuple[str, Callable[[], None]]:
+def serve(node: Node) -> tuple[FastAPI, str, Callable[[], None]]:
     sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(node), log_config=None, log_level="warning")
-    )
+    app = create_app(node)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()
     while not server.started and thread.is_alive():
@@ -199,7 +202,7 @@ def serve(node: Node) -> tuple[str, Callable[[], None]]:
         thread.join()
         sock.close()
 
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", stop
+    return app, f"http://127.0.0.1:{sock.getsockname()[1]}", stop
 
 
 def logged_in(url: str) -> httpx.Client:
@@ -233,6 +236,29 @@ def p95(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
+def cold_rows(client: httpx.Client, app: FastAPI) -> list[Row]:
+    """Time the first overview and catalog requests, which compute the figures
+    that later requests reuse (see `govchain.console._cache`)."""
+    rows = []
+    for name, path, cache in (
+        ("overview", "/console/overview", "overview"),
+        ("catalog search", "/console/catalog", "catalog-choices"),
+    ):
+        log(f"timing the first {name} request")
+        first = times_ms(client, path, 1)[0]
+        snapshot = app.state.console.caches[cache].get(app.state.govchain)
+        rows.append(
+            Row(
+                f"{name}: first request, computing its whole-ledger figures",
+                f"{first:.0f} ms",
+                f"figures alone {snapshot.seconds * 1000:.0f} ms",
+                "-",
+                "-",
+            )
+        )
+    return rows
+
+
 def page_rows(client: httpx.Client, resource: str) -> list[Row]:
     pages = [
         ("overview", "/console/overview"),
@@ -244,7 +270,7 @@ def page_rows(client: httpx.Client, resource: str) -> list[Row]:
         ("audit trail, unfiltered", "/console/audit"),
         ("audit trail, one resource", f"/console/audit?resource={resource}"),
     ]
-    floor = times_ms(client, "/healthz", SAMPLES)
+    floor = times_ms(client, "/console/login", SAMPLES)
     baseline = f"{statistics.median(floor):.1f} / {p95(floor):.1f} ms"
     rows = []
     for name, path in pages:
@@ -305,10 +331,11 @@ def run(resources: int, transactions: int, cores: int) -> tuple[list[Row], list[
                 f"ledger: {size:,} transactions, {resources:,} resources "
                 f"registered by {len(DEPARTMENTS)} departments, the rest updates"
             )
-            url, stop = serve(node)
+            app, url, stop = serve(node)
             try:
                 client = logged_in(url)
-                rows = page_rows(client, _resource_id(DEPARTMENTS[0], 0))
+                rows = cold_rows(client, app)
+                rows += page_rows(client, _resource_id(DEPARTMENTS[0], 0))
                 client.close()
                 log("catalog search under load")
                 rows.append(load_row(url))
@@ -316,7 +343,7 @@ def run(resources: int, transactions: int, cores: int) -> tuple[list[Row], list[
                 stop()
     notes.append(
         f"each page: {SAMPLES} sequential requests after 2 warm-up requests, one "
-        "logged-in client over HTTP on 127.0.0.1; baseline: /healthz the same way"
+        "logged-in client over HTTP on 127.0.0.1; baseline: the login page the same way"
     )
     return rows, notes
 
