@@ -13,4 +13,5 @@ PAGE_MODULES = (
     "govchain.console.consortium",
     "govchain.console.governance",
     "govchain.console.archive",
+    "govchain.console.certificates",
 )
