@@ -169,3 +169,37 @@ def test_import_rejects_large_file(
     expect(page.locator("#file-error")).to_contain_text("文件超过")
     page.goto(f"{console.url}/console/catalog/{resource}")
     expect(page.get_by_text("尚未发布版本。")).to_be_visible()
+
+
+def test_clean_and_classify(page: Page, console: Console, tmp_path: Path) -> None:
+    login(page, console, "steward")
+    resource = _register(page, console, "机构床位清洗")
+    _import(page, console, resource, _csv_file(tmp_path))
+    rules = tmp_path / "trim.toml"
+    rules.write_text(
+        'name = "trim-all"\nversion = "1"\n\n[[rules]]\nop = "trim"\nfields = ["*"]\n',
+        "utf-8",
+    )
+    page.goto(f"{console.url}/console/governance")
+    page.locator("#clean_resource").select_option(resource)
+    page.get_by_label("清洗规则文件").set_input_files(str(rules))
+    page.get_by_role("button", name="清洗", exact=True).click()
+    page.wait_for_url("**/console/governance/jobs/*")
+    expect(page.locator("#job-done")).to_contain_text(f"{resource}@2")
+
+    page.goto(f"{console.url}/console/governance/classify/{resource}")
+    page.get_by_role("button", name="对最新版本运行自动分类分级").click()
+    expect(page.get_by_role("status")).to_contain_text("分类分级结果已记录")
+    row = page.get_by_role("row").filter(has_text="district")
+    row.get_by_label("调整为").select_option("3")
+    row.get_by_label("理由（至少 10 个字）").fill("短")
+    row.get_by_role("button", name="保存调整").click()
+    expect(page.get_by_text("理由至少需要 10 个字。")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="district")
+    row.get_by_label("调整为").select_option("3")
+    row.get_by_label("理由（至少 10 个字）").fill(
+        "区县名称与其他字段组合可识别机构所在位置"
+    )
+    row.get_by_role("button", name="保存调整").click()
+    expect(page.get_by_role("status")).to_contain_text("人工调整已记录")
+    expect(page.get_by_role("row").filter(has_text="district")).to_contain_text("→ 3")
