@@ -13,6 +13,7 @@ because the unprotected one is not covered by the signature.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -81,12 +82,20 @@ class Sign1:
 
 
 def loads(data: bytes) -> Any:
-    """Decode CBOR, rejecting duplicate map keys and nesting deeper than 16.
+    """Decode exactly one CBOR item that fills `data`.
 
-    A certificate never nests deeply, and a duplicate key would let two
-    readers see two different values.
+    Duplicate map keys, nesting deeper than 16 and bytes after the item are
+    rejected: a certificate needs none of them, and each could let two
+    readers see two different certificates. (`cbor2.loads` ignores trailing
+    bytes, so the decoder reads from a stream whose position is checked.)
     """
-    return cbor2.loads(data, max_depth=16, allow_duplicate_keys=False)
+    stream = io.BytesIO(data)
+    item = cbor2.CBORDecoder(stream, max_depth=16, allow_duplicate_keys=False).decode()
+    if stream.tell() != len(data):
+        raise cbor2.CBORDecodeError(
+            f"{len(data) - stream.tell()} bytes follow the CBOR item"
+        )
+    return item
 
 
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
