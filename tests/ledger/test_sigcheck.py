@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from govchain.ledger.apply import BatchApplier
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.sigcheck import (
     UNCHECKED,
+    Check,
     CheckPool,
     CheckWorkerError,
+    KeyTable,
     check_transactions,
     key_table,
 )
@@ -24,6 +27,7 @@ from govchain.ledger.transaction import (
     decode_checked_transaction,
     decode_transaction,
     sign_transaction,
+    tx_id,
 )
 from govchain.node import Node
 
@@ -177,3 +181,31 @@ def test_signing_bytes_cut_from_encoding(payload: dict[str, Any]) -> None:
     assert checked == decoded
     assert checked.canonical_bytes() == data
     assert KEY.public_key.is_valid_signature(expected, checked.signature)
+
+
+def test_pool_checks_unsubmitted_batch(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that reaches the orderer without `submit_bytes` (as one from a
+    replicated log would) is checked on the processes when it is applied."""
+    applier = use_pool(node)
+    assert applier._checks is not None
+    sent: list[int] = []
+    submit = applier._checks.submit
+
+    def counting_submit(datas: list[bytes], keys: KeyTable) -> Future[list[Check]]:
+        sent.append(len(datas))
+        return submit(datas, keys)
+
+    monkeypatch.setattr(applier._checks, "submit", counting_submit)
+    datas, expected = mixed_batch(node)
+    for data in datas:
+        node.orderer.submit(data)
+    while node.commit_next(timeout=0):
+        pass
+    assert sum(sent) == len(datas)
+    statuses = []
+    for data in datas:
+        stored = node.store.tx_by_id(tx_id(data))
+        statuses.append(stored.status if stored else None)
+    assert statuses == expected

@@ -114,23 +114,6 @@ def _genesis_key(tx: Transaction) -> PublicKey:
         ) from exc
 
 
-def _keys_before(
-    state: StateReader, txs: list[Transaction | None]
-) -> dict[str, PublicKey | None]:
-    """Look up, once per department, the key in force before the block."""
-    keys: dict[str, PublicKey | None] = {}
-    for tx in txs:
-        if tx is None or tx.dept in keys:
-            continue
-        try:
-            keys[tx.dept] = (
-                _genesis_key(tx) if tx.type == GENESIS_TYPE else _public_key(state, tx)
-            )
-        except ValidationError:
-            keys[tx.dept] = None
-    return keys
-
-
 #: Transactions per task sent to a check process.
 _CHECK_CHUNK = 500
 #: Batches smaller than this are checked on the calling thread, because handing
@@ -242,34 +225,32 @@ class BatchApplier:
         return checks
 
     def _check_now(
-        self, state: StateReader, datas: list[bytes], txs: list[Transaction | None]
-    ) -> list[Check]:
-        """Check transactions that no precheck covered.
+        self, state: StateReader, datas: list[bytes], ids: list[str]
+    ) -> dict[str, Check]:
+        """Check transactions that no precheck covered, by tx id.
 
-        A small batch is left to `_authenticate`, which verifies each signature
-        on the calling thread. A large one goes to the check processes, with the
-        keys in force before the block.
+        A large batch goes to the check processes, with every department key in
+        `state`. A small one is left to `_authenticate`, which verifies each
+        signature on the calling thread, so the result is empty.
         """
         if not self._pool_ready(len(datas)):
-            return [UNCHECKED] * len(datas)
-        keys = {d: k for d, k in _keys_before(state, txs).items() if k is not None}
-        table = key_table(keys)
-        futures = [
-            self._submit(datas[i : i + _CHECK_CHUNK], table)
+            return {}
+        table = key_table(_department_keys(state))
+        tasks = [
+            (
+                ids[i : i + _CHECK_CHUNK],
+                self._submit(datas[i : i + _CHECK_CHUNK], table),
+            )
             for i in range(0, len(datas), _CHECK_CHUNK)
         ]
-        checks: list[Check] = []
-        for start, future in zip(
-            range(0, len(datas), _CHECK_CHUNK), futures, strict=True
-        ):
-            size = len(datas[start : start + _CHECK_CHUNK])
+        checks: dict[str, Check] = {}
+        for chunk_ids, future in tasks:
+            if future is None:
+                continue
             try:
-                checks.extend(
-                    future.result() if future is not None else [UNCHECKED] * size
-                )
+                checks.update(zip(chunk_ids, future.result(), strict=True))
             except (CheckWorkerError, CancelledError) as exc:
                 logger.warning("a signature check task failed: %r", exc)
-                checks.extend([UNCHECKED] * size)
         return checks
 
     def apply(
@@ -289,10 +270,18 @@ class BatchApplier:
         if ids is None:
             ids = [tx_id(d) for d in batch]
         prechecked = self._take_prechecks(ids)
+        todo = [i for i, txid in enumerate(ids) if txid not in prechecked]
+        if todo:
+            prechecked.update(
+                self._check_now(state, [batch[i] for i in todo], [ids[i] for i in todo])
+            )
         decoded: list[Transaction | None] = []
         errors: list[ValidationError | None] = []
+        checked: list[tuple[str, bool]] = []
         for data, txid in zip(batch, ids, strict=True):
+            # A check result that is not None means a worker decoded the bytes.
             check = prechecked.get(txid)
+            checked.append(check or UNCHECKED)
             try:
                 decoded.append(
                     decode_checked_transaction(data)
@@ -303,15 +292,6 @@ class BatchApplier:
             except ValidationError as exc:
                 decoded.append(None)
                 errors.append(exc)
-        todo = [i for i, txid in enumerate(ids) if txid not in prechecked]
-        late = iter(
-            self._check_now(state, [batch[i] for i in todo], [decoded[i] for i in todo])
-            if todo
-            else []
-        )
-        checked = [
-            prechecked[txid] if txid in prechecked else next(late) for txid in ids
-        ]
 
         block = Overlay(state, cache_reads=True)
         outcomes: list[TxOutcome] = []
@@ -327,7 +307,7 @@ class BatchApplier:
                 if tx is None or ctx is None:
                     assert errors[i] is not None
                     raise errors[i]  # type: ignore[misc]
-                _authenticate(ctx, checked[i] or UNCHECKED, height)
+                _authenticate(ctx, checked[i], height)
                 _run_handler(ctx)
                 ctx.state.merge_into(block)
                 outcome.subjects = ctx.subjects
@@ -341,6 +321,21 @@ class BatchApplier:
                     _consume_nonce(block, ctx.tx)
             outcomes.append(outcome)
         return BatchResult(outcomes, block.writes())
+
+
+def _department_keys(state: StateReader) -> dict[str, PublicKey]:
+    """Return every department's key in `state`, suspended ones included.
+
+    A check under a suspended department's key is harmless: `_authenticate`
+    rejects the transaction on the department's status before the signature.
+    """
+    keys: dict[str, PublicKey] = {}
+    for name, record in state.scan(DEPT_NS):
+        try:
+            keys[name] = _key_from_b64(record["public_key"])
+        except (KeyError, TypeError, VerificationError):
+            continue
+    return keys
 
 
 def _run_handler(ctx: TxContext) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from govchain.crypto.keys import PublicKey
 from govchain.errors import GovchainError, IntegrityError, VerificationError
 from govchain.ledger import merkle
-from govchain.ledger.apply import DEPT_NS, BatchApplier
+from govchain.ledger.apply import DEPT_NS, MIN_POOL_BATCH, BatchApplier
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
@@ -86,6 +86,9 @@ def verify_ledger(
     report = VerifyReport()
     applier = BatchApplier(workers)
     try:
+        if store.log_size() >= MIN_POOL_BATCH:
+            # Started now, the check processes are ready for the first block.
+            applier.start_workers()
         _walk(store, applier, report, progress)
     except IntegrityError as exc:
         report.problem = exc
@@ -126,9 +129,11 @@ def _walk(
     for (height, stored_hash, header_bytes, results_bytes), txs, upcoming in _lookahead(
         store
     ):
-        # Signatures of the next block are checked on the worker threads while
-        # this block is replayed.
-        applier.precheck([t.data for t in upcoming], keys, [t.id for t in upcoming])
+        # Signatures of the next block are checked on the worker processes while
+        # this block is replayed. Before genesis is replayed no key is known, so
+        # block 1 is checked when it is applied.
+        if keys:
+            applier.precheck([t.data for t in upcoming], keys, [t.id for t in upcoming])
 
         # 1. The heights follow each other and the hash chain links.
         if height != expected_height:
