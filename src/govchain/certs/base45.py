@@ -14,6 +14,9 @@ b'Hello!!'
 
 from __future__ import annotations
 
+import re
+import struct
+
 from govchain.certs.errors import CertificateError
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -29,15 +32,18 @@ _TRIPLETS = [
 ]
 
 
+#: Splits text into groups of three characters, newlines included.
+_GROUPS = re.compile("...", re.DOTALL)
+
+
 def encode(data: bytes) -> str:
     """Encode `data` as base45 text."""
-    triplets = _TRIPLETS
-    pieces = [
-        triplets[(data[i] << 8) | data[i + 1]] for i in range(0, len(data) - 1, 2)
-    ]
+    pairs = len(data) // 2
+    values = struct.unpack(f">{pairs}H", data[: 2 * pairs])
+    text = "".join(map(_TRIPLETS.__getitem__, values))
     if len(data) % 2:
-        pieces.append(triplets[data[-1]][:2])
-    return "".join(pieces)
+        text += _TRIPLETS[data[-1]][:2]
+    return text
 
 
 _triplet_bytes: dict[str, bytes] = {}
@@ -75,7 +81,7 @@ def decode(text: str) -> bytes:
     full = size - size % 3
     table = _decode_table()
     try:
-        head = b"".join([table[text[i : i + 3]] for i in range(0, full, 3)])
+        head = b"".join(map(table.__getitem__, _GROUPS.findall(text, 0, full)))
     except KeyError:
         head = b""  # a group above 65535: the loop below names it
     else:
