@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 import time
 from collections.abc import Callable
@@ -41,6 +42,8 @@ from govchain.node import Node
 logger = logging.getLogger(__name__)
 
 INTACT, ALTERED, MISSING = "intact", "altered", "missing"
+#: Bytes hashed per call on a mapped file.
+MAP_CHUNK = 8 << 20
 
 
 @dataclass
@@ -142,12 +145,31 @@ def _check_pack(
 
 def _check_loose(replica: Replica, ref: ObjectRef) -> list[tuple[str, str, int]]:
     try:
-        with open(loose_path(replica, ref.sha256), "rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
-            size = fh.tell()
+        digest, size = mapped_sha256(loose_path(replica, ref.sha256))
     except FileNotFoundError:
         return [(ref.sha256, MISSING, 0)]
     return [(ref.sha256, INTACT if digest == ref.sha256 else ALTERED, size)]
+
+
+def mapped_sha256(path: Path) -> tuple[str, int]:
+    """Return the hex SHA-256 and size of a file, hashed through a memory map.
+
+    Hashing the mapped pages skips the copy into a read buffer that
+    `hashlib.file_digest` makes, which costs a large share of SHA-256's own
+    time on files in the page cache.
+    """
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        digest = hashlib.sha256()
+        if size:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                view = memoryview(mapped)
+                try:
+                    for start in range(0, size, MAP_CHUNK):
+                        digest.update(view[start : start + MAP_CHUNK])
+                finally:
+                    view.release()
+        return digest.hexdigest(), size
 
 
 def run_audit(
