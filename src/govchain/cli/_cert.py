@@ -70,6 +70,8 @@ Reason = Annotated[str, typer.Option(help=f"Reason code: {', '.join(REASON_CODES
 @contextmanager
 def _service(ctx: typer.Context) -> Iterator[CertificateService]:
     state: CliState = ctx.obj
+    # TODO: write commands open the node home directly; while `govchain serve`
+    # holds it they fail with the lock error instead of going through the API.
     node = state.open_node()
     service = CertificateService(node)
     try:
@@ -428,6 +430,8 @@ def _trust(
     operator_key: str | None,
 ) -> TrustStore:
     if trust_certs:
+        # NOTE: an X.509 certificate's own validity period and key usage are
+        # not checked; those are EU DCC rules outside this verifier.
         trust = TrustStore(source="--trust-cert files")
         for path in trust_certs:
             trust.add_foreign_key(load_trust_file(path), allow_unprotected_alg=True)
