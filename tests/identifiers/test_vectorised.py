@@ -167,3 +167,13 @@ def test_vectorised_empty_series():
 
 def test_vectorised_checks_cover_formats():
     assert set(vectorised.CHECKS) == set(FORMATS)
+
+
+def test_uscc_non_ascii_lowercase_same_reason():
+    # str.upper turns ß into SS, which once made the one-value check report a
+    # format fault where the vectorised check reported the length.
+    value = "000000000000000aß"
+    with pytest.raises(InvalidIdentifier) as caught:
+        uscc.check(value)
+    assert caught.value.reason == "invalid-length"
+    assert vectorised.check_uscc(pl.Series([value])).to_list() == ["invalid-length"]

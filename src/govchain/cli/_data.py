@@ -67,8 +67,9 @@ def validate(
 ) -> None:
     """Validate a data file against a standard and print its quality report."""
     schema = load_standard(standard)
-    table = read_table(file, sheet=sheet)
-    report = build_report(validate_table(table, schema))
+    with _progress(f"validating {file.name} against {standard.name}"):
+        table = read_table(file, sheet=sheet)
+        report = build_report(validate_table(table, schema))
     if as_json:
         sys.stdout.buffer.write(render_json(report) + b"\n")
         sys.stdout.flush()

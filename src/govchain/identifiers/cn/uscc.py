@@ -36,6 +36,7 @@ govchain.identifiers.exceptions.InvalidChecksum: unified social credit code has 
 from __future__ import annotations
 
 import re
+import string
 
 from govchain.identifiers._common import (
     Checked,
@@ -122,7 +123,12 @@ def compact(value: str) -> str:
 def format(value: str) -> str:
     """Return `value` with the lenient repairs applied, without validating it."""
     text = widen_to_ascii(value, [], strict=False, subject="", format_name="")
-    return strip_separators(text).upper()
+    return strip_separators(text).translate(_ASCII_UPPER)
+
+
+#: Upper-cases ASCII letters only: `str.upper` turns `ß` into `SS`, which would
+#: change the length that the checks below report.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def _normalize(value: str, strict: bool) -> tuple[str, list[str]]:
@@ -142,7 +148,7 @@ def _normalize(value: str, strict: bool) -> tuple[str, list[str]]:
                 reason="lowercase",
             )
         notes.append("lowercase")
-        text = text.upper()
+        text = text.translate(_ASCII_UPPER)
     return text, notes
 
 
