@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -209,3 +210,20 @@ def test_pool_checks_unsubmitted_batch(
         stored = node.store.tx_by_id(tx_id(data))
         statuses.append(stored.status if stored else None)
     assert statuses == expected
+
+
+def test_pool_start_failure_gives_up(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node.applier.close()
+    node.applier = BatchApplier(2, min_pool_batch=1)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    key = node.dept_keys["city-health"]
+    for nonce in range(1, 5):
+        waiters = node.submit_bytes([signed_bytes(nonce, key=key)])
+        while node.commit_next(timeout=0):
+            pass
+        receipt = waiters[0].receipt
+        assert receipt is not None
+        assert receipt.applied
+    assert node.applier._checks is None

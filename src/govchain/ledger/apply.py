@@ -119,6 +119,9 @@ _CHECK_CHUNK = 500
 #: Batches smaller than this are checked on the calling thread, because handing
 #: them to processes costs more than it saves (an estimate, not measured).
 MIN_POOL_BATCH = 256
+#: Failed starts or deaths of the check processes after which they are not
+#: started again.
+_MAX_POOL_FAILURES = 3
 #: Pending checks kept for transactions not yet in a block.
 _MAX_PENDING = 200_000
 
@@ -135,6 +138,7 @@ class BatchApplier:
         self, workers: int = 2, *, min_pool_batch: int = MIN_POOL_BATCH
     ) -> None:
         self._checks = CheckPool(workers) if workers > 1 else None
+        self._failures = 0
         self._min_pool_batch = max(1, min_pool_batch)
         # Checks started when transactions were submitted: tx id to the task
         # and the transaction's position in it.
@@ -152,13 +156,40 @@ class BatchApplier:
         checked on the calling thread until the processes are ready. Returns
         whether they became ready (False without check processes).
         """
-        return self._checks is not None and self._checks.start()
+        checks = self._checks
+        if checks is None:
+            return False
+        try:
+            return checks.start()
+        except OSError as exc:
+            self._pool_failed(checks, exc)
+            return False
 
     def _pool_ready(self, size: int) -> bool:
-        return (
-            self._checks is not None
-            and size >= self._min_pool_batch
-            and self._checks.ready()
+        checks = self._checks
+        if checks is None or size < self._min_pool_batch:
+            return False
+        try:
+            return checks.ready()
+        except OSError as exc:
+            self._pool_failed(checks, exc)
+            return False
+
+    def _pool_failed(self, checks: CheckPool, exc: Exception) -> None:
+        # A check process died (killed, out of memory) or could not start. The
+        # caller checks on its own thread until the next large batch starts new
+        # processes, and for good after a few failures.
+        checks.close()
+        self._failures += 1
+        if self._failures < _MAX_POOL_FAILURES:
+            logger.warning("signature check processes failed: %s", exc)
+            return
+        self._checks = None
+        logger.warning(
+            "signature check processes failed %d times, so signatures are checked "
+            "on the calling thread from now on: %s",
+            self._failures,
+            exc,
         )
 
     def precheck(
@@ -198,15 +229,13 @@ class BatchApplier:
     def _submit(
         self, datas: list[bytes], table: KeyTable
     ) -> Future[list[Check]] | None:
-        assert self._checks is not None
+        checks = self._checks
+        if checks is None:
+            return None
         try:
-            return self._checks.submit(datas, table)
+            return checks.submit(datas, table)
         except (CheckWorkerError, OSError) as exc:
-            # A check process died (killed, out of memory) or could not start.
-            # The committer checks on its own thread until the next large batch
-            # starts new processes.
-            logger.warning("signature check processes failed: %s", exc)
-            self._checks.close()
+            self._pool_failed(checks, exc)
             return None
 
     def _take_prechecks(self, ids: Sequence[str]) -> dict[str, Check]:

@@ -243,7 +243,8 @@ class CheckPool:
     def start(self, timeout: float = 60.0) -> bool:
         """Start every worker process and wait until each is ready.
 
-        Returns whether all were ready within `timeout` seconds.
+        Returns whether all were ready within `timeout` seconds. Raises
+        `OSError` when a worker process cannot be started.
         """
         return all(w.ready.wait(timeout) for w in self._started())
 
@@ -252,6 +253,7 @@ class CheckPool:
 
         A worker takes a moment to start (a new interpreter importing
         govchain), so callers check batches themselves until this is true.
+        Raises `OSError` when a worker process cannot be started.
         """
         return all(w.ready.is_set() for w in self._started())
 
@@ -278,7 +280,15 @@ class CheckPool:
     def _started(self) -> list[_Worker]:
         with self._lock:
             if not self._workers:
-                self._workers = [_Worker(i) for i in range(self.processes)]
+                workers: list[_Worker] = []
+                try:
+                    for number in range(self.processes):
+                        workers.append(_Worker(number))
+                except OSError:
+                    for worker in workers:
+                        worker.close()
+                    raise
+                self._workers = workers
                 logger.debug("started %d signature check processes", self.processes)
             return self._workers
 
