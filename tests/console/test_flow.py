@@ -98,6 +98,9 @@ def test_flow_publish_request_approve_download(
     header = next(csv.reader(io.StringIO(body)))
     assert header == ["org_code", "beds"]
     assert "越秀区" not in body
+    page.reload()
+    downloads = page.get_by_role("row").filter(has_text=resource)
+    expect(downloads.filter(has_text="dlv-")).to_have_count(1)
     page.get_by_role("button", name="退出").click()
 
     # 5. An auditor finds the delivery in the resource's trail and checks its proof.

@@ -156,11 +156,19 @@ def test_refused_action_recorded_on_ledger(
         form={"csrf": _csrf(page)},
     )
     assert response.status == 403
+    again = page.request.post(
+        f"{console.url}/console/requests/{seeded.request}/approve",
+        form={"csrf": _csrf(page)},
+    )
+    assert again.status == 403
     ledger = LedgerStore(console.node.home.ledger_path, readonly=True)
     try:
         txs = ledger.query_txs(subject=f"request:{seeded.request}")
     finally:
         ledger.close()
+    refusals = [tx for tx in txs if tx.type == "console.refusal"]
+    assert len(refusals) == 1, "a repeated refusal within a minute is written once"
+    assert refusals[0].id[:16] in again.text()
     refusal = txs[-1]
     assert refusal.type == "console.refusal"
     assert refusal.status == "rejected"

@@ -8,6 +8,7 @@ error page in the user's language rather than the API's JSON problem.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -32,6 +33,10 @@ from govchain.node import Node
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: A refused action repeated within this many seconds is not recorded again.
+REFUSAL_WINDOW_S = 60.0
+MAX_REFUSALS_TRACKED = 10_000
 
 PREFIX = "/console"
 SESSION_COOKIE = "govchain_session"
@@ -81,6 +86,9 @@ class ConsoleState:
     pages: list[Page] = field(default_factory=list)
     #: Per-application caches of whole-ledger figures, by name (see `_cache`).
     caches: dict[str, Any] = field(default_factory=dict)
+    #: The ledger record and time of each recent refusal, by user, action and
+    #: target, so a repeated attempt does not add a transaction each time.
+    refusals: dict[tuple[str, ...], tuple[str, float]] = field(default_factory=dict)
 
 
 def make_environment() -> Environment:
@@ -264,7 +272,9 @@ def record_refusal(
     """Log a refused action; when it concerns data, record it on the ledger.
 
     Returns the id of the rejected `console.refusal` transaction, or None when
-    nothing concerned data or the user's department is not hosted here.
+    nothing concerned data or the user's department is not hosted here. The
+    same user repeating the same refused action on the same data within
+    `REFUSAL_WINDOW_S` gets the first record's id, and nothing new is written.
     """
     logger.warning(
         "console action %s rejected for user %s (%s of %s) from %s",
@@ -277,13 +287,24 @@ def record_refusal(
     subjects = {"resource": resource, "request": request_id, "grant": grant}
     if not any(subjects.values()):
         return None
-    node = console_state(request).api.node
+    state = console_state(request)
+    node = state.api.node
     if user.department not in node.dept_keys:
         return None
+    key = (user.id, action, *(v or "" for v in subjects.values()))
+    now = time.monotonic()
+    earlier = state.refusals.get(key)
+    if earlier is not None and now - earlier[1] < REFUSAL_WINDOW_S:
+        return earlier[0]
     payload: dict[str, Any] = {"action": action, "role": user.role, "user": user.id}
     payload.update({k: v for k, v in subjects.items() if v})
     receipt = node.act(user.department, "console.refusal", payload)
-    console_state(request).sessions.record_action(user, receipt.tx_id, action)
+    state.sessions.record_action(user, receipt.tx_id, action)
+    if len(state.refusals) > MAX_REFUSALS_TRACKED:
+        state.refusals = {
+            k: v for k, v in state.refusals.items() if now - v[1] < REFUSAL_WINDOW_S
+        }
+    state.refusals[key] = (receipt.tx_id, now)
     return receipt.tx_id
 
 

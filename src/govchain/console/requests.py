@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from govchain.audit import format_time
 from govchain.catalog._handlers import RESOURCE_NS
 from govchain.console._auth import Viewer, require
 from govchain.console._sessions import Session
@@ -36,7 +37,12 @@ from govchain.console._web import (
 from govchain.errors import ValidationError
 from govchain.ledger.store import LedgerStore
 from govchain.sharing import service
-from govchain.sharing._handlers import GRANT_NS, MAX_TERM_DAYS, REQUEST_NS
+from govchain.sharing._handlers import (
+    DELIVERY_NS,
+    GRANT_NS,
+    MAX_TERM_DAYS,
+    REQUEST_NS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,7 @@ page = Page(
 )
 
 DEFAULT_TERM_DAYS = 90
+DELIVERIES_SHOWN = 100
 FORMATS = ("csv", "json")
 
 
@@ -317,12 +324,22 @@ def _grants_page(
         lambda store: service.grants_of(store, session.user.department, now)
     )
     found.sort(key=lambda g: -int(g["granted"]))
+    dept = session.user.department
+    deliveries = state.api.read(
+        lambda store: [
+            {**record, "time": format_time(int(record["delivered"]))}
+            for _key, record in store.scan(DELIVERY_NS)
+            if record["consumer"] == dept
+        ]
+    )
+    deliveries.sort(key=lambda d: -int(d["delivered"]))
     return render(
         request,
         "requests/grants.html",
         status_code=status_code,
         title_key="requests.grants",
         grants=found,
+        deliveries=deliveries[:DELIVERIES_SHOWN],
         error=error,
     )
 
