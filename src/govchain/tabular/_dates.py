@@ -40,7 +40,12 @@ def settle_date_columns(
     their cells, and `kinds` the type of each typed workbook cell.
     """
     notes: list[CellNote] = []
+    # A column without a single date cell fails the first test of
+    # `_is_date_column`, so it is not looked at cell by cell.
+    with_dates = {column for (_, column), kind in kinds.items() if kind == "date"}
     for index, column in enumerate(columns):
+        if column not in with_dates:
+            continue
         cells = [
             (number, row[index]) for number, row in zip(row_numbers, rows, strict=True)
         ]

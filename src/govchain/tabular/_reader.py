@@ -91,10 +91,11 @@ def read_table(
             return fast
         raw, codec = _read_text(data, source=source, suffix=suffix, encoding=encoding)
     elif suffix in OOXML_SUFFIXES:
-        # TODO: .xlsx sheets are parsed cell by cell at a few thousand rows/s.
-        # fastexcel 0.21 reads plain sheets far faster but trims spaces at the
-        # edges of text cells, and proving that a sheet has none took longer
-        # than parsing it (byte searches over 500 MB of sheet XML).
+        # TODO: a plain sheet part is split with regular expressions
+        # (`_xlsx_plain`), but the clean-up and shaping below still walk every
+        # cell in Python, so a million-row workbook takes minutes. fastexcel
+        # 0.21 is faster but trims spaces at the edges of text cells, and
+        # proving that a sheet has none took longer than parsing it.
         raw = read_xlsx(path, source=source, sheet=sheet)
     else:
         raw = read_sheet(path, source=source, sheet=sheet)

@@ -30,7 +30,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
@@ -120,7 +120,10 @@ def read_xlsx(path: Path, *, source: str, sheet: str | None) -> RawSheet:
                 formats=_read_formats(archive, book.styles_part),
                 date1904=book.date1904,
             )
-            raw = _read_worksheet(archive, entry, context)
+            raw = _read_plain(archive, entry, context)
+            if raw is None:
+                context = replace(context, kinds={}, notes=[])
+                raw = _read_worksheet(archive, entry, context)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise _bad_workbook(source, exc) from exc
         except ElementTree.ParseError as exc:
@@ -131,6 +134,31 @@ def read_xlsx(path: Path, *, source: str, sheet: str | None) -> RawSheet:
             ) from exc
     raw.notes[:0] = sheet_notes(book.sheets, entry)
     logger.debug("%s, sheet %r: %d non-empty rows", source, entry.name, len(raw.rows))
+    return raw
+
+
+#: Largest uncompressed sheet part read whole for the regular-expression path.
+PLAIN_PART_LIMIT = 1 << 30
+
+
+def _read_plain(
+    archive: zipfile.ZipFile, entry: SheetEntry, context: _Context
+) -> RawSheet | None:
+    """Return the sheet read by `_xlsx_plain`, or None to parse it with ElementTree."""
+    info = archive.NameToInfo.get(entry.part)
+    if info is None or info.file_size > PLAIN_PART_LIMIT:
+        return None
+    # Imported here because `_xlsx_plain` builds on this module's cell functions.
+    from govchain.tabular._xlsx_plain import read_plain_sheet
+
+    plain = read_plain_sheet(archive.read(entry.part), entry.name, context)
+    if plain is None:
+        logger.debug(
+            "%s, sheet %r: not plain, parsing as XML", context.source, entry.name
+        )
+        return None
+    raw, merges = plain
+    raw.merges = merges
     return raw
 
 
@@ -395,6 +423,30 @@ def _cell_text(
         elif name == "is":
             inline = _rich_text(child)
 
+    return typed_text(
+        context,
+        cell_type,
+        value=value,
+        inline=inline,
+        has_formula=has_formula,
+        style=cell.get("s"),
+        row=row,
+        column=column,
+    )
+
+
+def typed_text(
+    context: _Context,
+    cell_type: str,
+    *,
+    value: str | None,
+    inline: str | None,
+    has_formula: bool,
+    style: str | None,
+    row: int,
+    column: int,
+) -> str | None:
+    """Return a cell's text from its type and stored parts; see `_cell_text`."""
     if cell_type == "inlineStr" and inline is not None:
         return inline
     if value is None:
@@ -415,7 +467,7 @@ def _cell_text(
     if cell_type == "d":
         context.kinds[row, column] = "date"
         return value.removesuffix("T00:00:00")
-    return _number_text(context, value, cell.get("s"), row=row, column=column)
+    return _number_text(context, value, style, row=row, column=column)
 
 
 def _shared_string(context: _Context, value: str, *, row: int, column: int) -> str:
