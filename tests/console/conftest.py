@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    sync_playwright,
+)
 from tests.api.api_support import serve_in_thread
 
 import govchain.data
@@ -36,6 +42,7 @@ ARTIFACTS = (
     Path(os.environ.get("GOVCHAIN_TEST_ARTIFACTS", "test-artifacts")) / "console"
 )
 PASSWORD = "console-test-password"
+HTTP_STATUS_ERROR = "Failed to load resource: the server responded with a status of"
 
 #: Login name, role and department of the users the tests log in as.
 USERS = {
@@ -54,6 +61,8 @@ class Console:
     node: Node
     users: UserStore
     outside: list[str] = field(default_factory=list)
+    #: Errors the pages wrote to the browser console (script errors, CSP).
+    errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +104,15 @@ def _watch(page: Page, console: Console) -> None:
 
     page.on("request", check)
 
+    def note(message: ConsoleMessage) -> None:
+        # Forms answered with 403 or 422 are expected in the tests, and Chromium
+        # reports each such response as a console error.
+        if message.type == "error" and not message.text.startswith(HTTP_STATUS_ERROR):
+            console.errors.append(message.text)
+
+    page.on("console", note)
+    page.on("pageerror", lambda error: console.errors.append(str(error)))
+
 
 @pytest.fixture
 def page(browser: Browser, console: Console) -> Iterator[Page]:
@@ -105,11 +123,13 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
     opened = context.new_page()
     _watch(opened, console)
     console.outside.clear()
+    console.errors.clear()
     try:
         yield opened
     finally:
         context.close()
     assert console.outside == [], f"requests to other hosts: {console.outside}"
+    assert console.errors == [], f"errors in the browser console: {console.errors}"
 
 
 @pytest.fixture
@@ -121,11 +141,13 @@ def phone(browser: Browser, console: Console) -> Iterator[Page]:
     opened = context.new_page()
     _watch(opened, console)
     console.outside.clear()
+    console.errors.clear()
     try:
         yield opened
     finally:
         context.close()
     assert console.outside == [], f"requests to other hosts: {console.outside}"
+    assert console.errors == [], f"errors in the browser console: {console.errors}"
 
 
 def login(page: Page, console: Console, role: str, *, lang: str = "zh-CN") -> None:
