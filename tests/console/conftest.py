@@ -105,8 +105,8 @@ def _watch(page: Page, console: Console) -> None:
     page.on("request", check)
 
     def note(message: ConsoleMessage) -> None:
-        # Forms answered with 403 or 422 are expected in the tests, and Chromium
-        # reports each such response as a console error.
+        # Some tests expect a 403 or 422 response, and Chromium reports each
+        # such response as a console error.
         if message.type == "error" and not message.text.startswith(HTTP_STATUS_ERROR):
             console.errors.append(message.text)
 

@@ -2,10 +2,10 @@
 
 The console is served under `/console` by the same FastAPI application as the
 API (`install_console`, called by `govchain.api.create_app`). Pages are
-rendered on the server from Jinja2 templates; styles, the one script and the
-charts (SVG drawn on the server) are served by the node itself, so the console
-works on a network without internet. Text is Simplified Chinese by default and
-English by a switch.
+rendered on the server from Jinja2 templates. The node itself serves the
+styles, the one script and the charts (SVG drawn on the server), so the
+console works on a network without internet. Text is Simplified Chinese by
+default and English by a switch.
 
 Users, roles and sessions are in `HOME/console.sqlite` (see `users`); roles are
 `operator`, `steward`, `officer` and `auditor`, each in a department hosted on

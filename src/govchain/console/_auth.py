@@ -173,6 +173,7 @@ def login(
     csrf: Annotated[str, Form()] = "",
     next_path: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
+    """Check the form's token, then the password, and start a session."""
     t = translator(request)
     state = console_state(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -186,6 +187,7 @@ def login(
             error=t("login.expired"),
             status_code=400,
         )
+
     try:
         user = state.users.authenticate(username, password, client_host(request))
     except LoginRefused as exc:
@@ -203,6 +205,7 @@ def login(
             error=error,
             status_code=status,
         )
+
     token, _session = state.sessions.open(user)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
