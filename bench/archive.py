@@ -221,52 +221,55 @@ def main() -> None:
                 large_s = time.perf_counter() - start
         finally:
             large_node.close()
-    load_end = os.getloadavg()[0]
-    small_mb = small_bytes / 1e6
-    audit_mbs = large_audit.bytes_read / 1e6 / large_s
-    ratio = audit_mbs / sha_mbs
-    print(
-        f"archive benchmark: {files} small files ({small_mb:.0f} MB), 2 replicas, "
-        f"batches of 10,000; 4 large files of {large_mb} MiB"
-    )
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; load average (1 min) {load_start:.2f} "
-        f"at the start, {load_end:.2f} at the end"
-    )
-    print()
-    print("| figure | value | baseline (same run) | target |")
-    print("|---|---|---|---|")
-    print(
-        row(
-            "ingest and anchor, small files",
-            f"{report.items / ingest_s:,.0f} items/s, {small_mb / ingest_s:.1f} MB/s, "
-            f"{ingest_s:.1f} s for {anchored:,} anchored",
-            f"plain copy {copy_fps:,.0f} files/s, {copy_mbs:.1f} MB/s",
-            f"{FULL_FILES:,} in under {ANCHOR_TARGET_S:.0f} s "
-            f"(here {'met' if ingest_s * FULL_FILES / files < ANCHOR_TARGET_S else 'missed'}"
-            f"{'' if files == FULL_FILES else ', scaled'})",
+        # The table is printed before the temporary directory is deleted,
+        # which takes minutes at full size.
+        load_end = os.getloadavg()[0]
+        small_mb = small_bytes / 1e6
+        audit_mbs = large_audit.bytes_read / 1e6 / large_s
+        ratio = audit_mbs / sha_mbs
+        print(
+            f"archive benchmark: {files} small files ({small_mb:.0f} MB), 2 replicas, "
+            f"batches of 10,000; 4 large files of {large_mb} MiB "
+            f"({large_bytes / 1e6:.0f} MB)"
         )
-    )
-    print(
-        row(
-            "audit, small files (both replicas)",
-            f"{audit.counts()['copies'] / audit_s:,.0f} copies/s, "
-            f"{audit.bytes_read / 1e6 / audit_s:.1f} MB/s ({audit.result})",
-            f"raw SHA-256 {sha_mbs:.0f} MB/s",
-            "-",
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}; load average (1 min) {load_start:.2f} "
+            f"at the start, {load_end:.2f} at the end"
         )
-    )
-    print(
-        row(
-            "audit, large files (both replicas)",
-            f"{audit_mbs:.0f} MB/s ({ratio:.0%} of raw SHA-256, {large_audit.result})",
-            f"raw SHA-256 {sha_mbs:.0f} MB/s; copy {large_copy_mbs:.0f} MB/s",
-            f">= {AUDIT_TARGET_RATIO:.0%} of raw SHA-256 "
-            f"({'met' if ratio >= AUDIT_TARGET_RATIO else 'missed'})",
+        print()
+        print("| figure | value | baseline (same run) | target |")
+        print("|---|---|---|---|")
+        print(
+            row(
+                "ingest and anchor, small files",
+                f"{report.items / ingest_s:,.0f} items/s, {small_mb / ingest_s:.1f} MB/s, "
+                f"{ingest_s:.1f} s for {anchored:,} anchored",
+                f"plain copy {copy_fps:,.0f} files/s, {copy_mbs:.1f} MB/s",
+                f"{FULL_FILES:,} in under {ANCHOR_TARGET_S:.0f} s "
+                f"(here {'met' if ingest_s * FULL_FILES / files < ANCHOR_TARGET_S else 'missed'}"
+                f"{'' if files == FULL_FILES else ', scaled'})",
+            )
         )
-    )
-    del large_bytes
+        print(
+            row(
+                "audit, small files (both replicas)",
+                f"{audit.counts()['copies'] / audit_s:,.0f} copies/s, "
+                f"{audit.bytes_read / 1e6 / audit_s:.1f} MB/s ({audit.result})",
+                f"raw SHA-256 {sha_mbs:.0f} MB/s",
+                "-",
+            )
+        )
+        print(
+            row(
+                "audit, large files (both replicas)",
+                f"{audit_mbs:.0f} MB/s ({ratio:.0%} of raw SHA-256, {large_audit.result})",
+                f"raw SHA-256 {sha_mbs:.0f} MB/s; copy {large_copy_mbs:.0f} MB/s",
+                f">= {AUDIT_TARGET_RATIO:.0%} of raw SHA-256 "
+                f"({'met' if ratio >= AUDIT_TARGET_RATIO else 'missed'})",
+            )
+        )
+        log(f"deleting {root}")
 
 
 if __name__ == "__main__":
