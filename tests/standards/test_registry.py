@@ -155,3 +155,26 @@ def test_cli_import_with_registered_standard(node: Node, tmp_path: Path) -> None
     )
     assert result.exit_code == 0, result.output
     assert "imported ids.csv" in result.output
+
+
+def test_cli_validate_with_registered_standard(node: Node, tmp_path: Path) -> None:
+    register_standard(node, "city-bdb", _standard(tmp_path))
+    node.close()
+    data = tmp_path / "ids.csv"
+    data.write_text("id\n11010519851111996X\n123\n", "utf-8")
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "--home",
+            str(node.home.path),
+            "data",
+            "validate",
+            str(data),
+            "--standard",
+            "people@1",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert [f["row"] for f in report["findings"]] == [3]

@@ -25,6 +25,7 @@ from govchain.governance import classify as classify_rules
 from govchain.governance import service as steward
 from govchain.governance.cleaning import load_rule_set
 from govchain.standards import (
+    Standard,
     build_report,
     load_standard,
     registry,
@@ -32,6 +33,7 @@ from govchain.standards import (
     render_rich,
     validate_table,
 )
+from govchain.standards._handlers import REFERENCE_RE
 from govchain.tabular import read_table
 
 app = typer.Typer(
@@ -45,14 +47,33 @@ def data() -> None:
     """Check data files against data standards (Table Schema)."""
 
 
+def _load_schema(ctx: typer.Context, standard: str) -> Standard:
+    """Return a standard from a Table Schema file, or from the ledger's registry
+    when `standard` is a `NAME@VERSION` that names no file."""
+    path = Path(standard)
+    if path.exists() or not REFERENCE_RE.match(standard):
+        return load_standard(path)
+    state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
+    store = state.read_store()
+    try:
+        return registry.standard_of(registry.get_standard(store, standard))
+    finally:
+        store.close()
+
+
 @app.command()
 def validate(
+    ctx: typer.Context,
     file: Annotated[
         Path, typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xls, .ods).")
     ],
     standard: Annotated[
-        Path,
-        typer.Option("--standard", help="Data standard: a Table Schema JSON file."),
+        str,
+        typer.Option(
+            "--standard",
+            help="Data standard: a Table Schema JSON file, or NAME@VERSION of a "
+            "standard registered on the ledger of the node home.",
+        ),
     ],
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="Worksheet name for workbooks.")
@@ -66,8 +87,8 @@ def validate(
     ] = False,
 ) -> None:
     """Validate a data file against a standard and print its quality report."""
-    schema = load_standard(standard)
-    with _progress(f"validating {file.name} against {standard.name}"):
+    schema = _load_schema(ctx, standard)
+    with _progress(f"validating {file.name} against {Path(standard).name}"):
         table = read_table(file, sheet=sheet)
         report = build_report(validate_table(table, schema))
     if as_json:
@@ -107,15 +128,10 @@ def import_file(
     hash and the quality report's hash and score. Nothing is recorded when the
     file cannot be read.
     """
+    schema = None if standard is None else _load_schema(ctx, standard)
     state: CliState = ctx.obj
     node = state.open_node()
     try:
-        schema = None
-        if standard is not None and Path(standard).exists():
-            schema = load_standard(standard)
-        elif standard is not None:
-            record = registry.get_standard(node.store, standard)
-            schema = registry.standard_of(record)
         with _progress(f"importing {file.name}"):
             result = catalog_service.import_version(
                 node,
