@@ -1,8 +1,8 @@
 """The QR text of a certificate: prefix, base45 and zlib around COSE_Sign1 bytes.
 
-`GC1:` + base45(zlib(COSE_Sign1)) is a govchain certificate; `HC1:` is the EU
-Digital COVID Certificate's prefix for the same layering, accepted so the
-verifier can check DCC test certificates.
+`GC1:` + base45(zlib(COSE_Sign1)) is a govchain certificate. `HC1:` is the EU
+Digital COVID Certificate's prefix for the same layering, and the verifier
+accepts it so that it can check DCC test certificates.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from govchain.certs.errors import CertificateError
 PREFIX = "GC1:"
 DCC_PREFIX = "HC1:"
 PREFIXES = (PREFIX, DCC_PREFIX)
-#: A QR code holds at most 4,296 alphanumeric characters (version 40, level L).
+#: A QR code stores at most 4,296 alphanumeric characters (version 40, level L).
 MAX_TEXT_CHARS = 4296
 #: Decompressed certificates above this size are rejected, so a small QR code
-#: cannot expand into megabytes (a zlib bomb). Our certificates are under 1 KiB.
+#: cannot expand into megabytes (a zlib bomb). A health certificate is about
+#: 280 bytes.
 MAX_DECOMPRESSED_BYTES = 32 * 1024
 _ZLIB_LEVEL = 9
 #: A 4 KiB window covers anything a QR code can hold. zlib's default window
