@@ -10,6 +10,7 @@ Every page the tests open records the URL of each request it makes, and the
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.api.api_support import serve_in_thread
 import govchain.data
 from govchain.api import create_app
 from govchain.console.users import UserStore
+from govchain.ledger.orderer import SoloOrderer
 from govchain.node import Node, NodeHome, init_node
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,13 +55,31 @@ USERS = {
 }
 
 
+class ShiftedClock:
+    """The system clock in unix milliseconds, moved forward by `advance`.
+
+    The orderer and the console read it, so a test can make a request's
+    deadline pass without waiting. Time only moves forward, as block times must.
+    """
+
+    def __init__(self) -> None:
+        self.offset_ms = 0
+
+    def __call__(self) -> int:
+        return int(time.time() * 1000) + self.offset_ms
+
+    def advance(self, days: float) -> None:
+        self.offset_ms += int(days * 86_400_000)
+
+
 @dataclass
 class Console:
-    """The served node, its URL and the user store."""
+    """The served node, its URL, the user store and the shared clock."""
 
     url: str
     node: Node
     users: UserStore
+    clock: ShiftedClock
     outside: list[str] = field(default_factory=list)
     #: Errors the pages wrote to the browser console (script errors, CSP).
     errors: list[str] = field(default_factory=list)
@@ -69,14 +89,15 @@ class Console:
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     home = NodeHome(tmp_path_factory.mktemp("console") / "home")
     consortium = Path(govchain.data.__file__).parent / "consortium" / "demo.toml"
-    node = init_node(home, consortium, encrypt=False)
+    clock = ShiftedClock()
+    node = init_node(home, consortium, encrypt=False, orderer=SoloOrderer(clock=clock))
     node.start()
     users = UserStore.of_home(home.path)
     for role, (name, dept) in USERS.items():
         users.add(name, PASSWORD, role, dept)
-    url, stop = serve_in_thread(create_app(node))
+    url, stop = serve_in_thread(create_app(node, clock=clock))
     try:
-        yield Console(url=url, node=node, users=users)
+        yield Console(url=url, node=node, users=users, clock=clock)
     finally:
         stop()
         node.close()

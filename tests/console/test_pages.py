@@ -75,6 +75,7 @@ def _pages(seeded: Seeded) -> dict[str, list[tuple[str, str]]]:
             ("catalog", "/console/catalog"),
             ("catalog-new", "/console/catalog/new"),
             ("resource", f"/console/catalog/{seeded.resource}"),
+            ("resource-edit", f"/console/catalog/{seeded.resource}/edit"),
             ("inbox", "/console/requests/inbox"),
             ("request", f"/console/requests/{seeded.request}"),
             ("governance", "/console/governance"),

@@ -1,7 +1,8 @@
-"""Catalog pages: search with filters, a resource's page, and registration.
+"""Catalog pages: search with filters, a resource's page, registration and upkeep.
 
 Any role searches and reads resources. A steward registers resources owned by
-the steward's department; versions are published from the governance page.
+the steward's department, and updates or retires them; versions are published
+from the governance page.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from govchain.console._sessions import Session
 from govchain.console._web import (
     NotFound,
     Page,
+    Refused,
     act,
     console_router,
     console_state,
     error_text,
+    record_refusal,
     redirect,
     render,
     translator,
@@ -190,9 +193,7 @@ def register(
         "sharing": sharing,
         "update_frequency": update_frequency.strip(),
         "fields": parsed_fields,
-        "tags": [
-            tag.strip() for tag in tags.replace("，", ",").split(",") if tag.strip()
-        ],
+        "tags": _tags(tags),
     }
     try:
         resource_id = act(
@@ -309,3 +310,159 @@ def _quality_report(
         )
         return None
     return report
+
+
+#: Form fields the edit page offers; field lists and standards change through
+#: the governance page, where each version is checked against them.
+EDITABLE = ("title", "description", "category", "level", "sharing", "update_frequency")
+
+
+def _owned_resource(
+    request: Request, session: Session, resource_id: str, action: str
+) -> dict[str, Any]:
+    """Return the resource when the steward's department owns it.
+
+    Any other department's steward is refused, and the attempt is recorded on
+    the ledger as a `console.refusal` of the resource.
+    """
+    t = translator(request)
+    record = console_state(request).api.read(lambda s: s.get(RESOURCE_NS, resource_id))
+    if record is None:
+        raise NotFound(t("catalog.no_resource", id=resource_id))
+    if record["owner"] != session.user.department:
+        tx_id = record_refusal(request, session.user, action, resource=resource_id)
+        raise Refused(action, tx_id=tx_id)
+    return dict(record)
+
+
+def _edit_values(record: dict[str, Any]) -> dict[str, str]:
+    values = {name: str(record.get(name) or "") for name in EDITABLE}
+    values["tags"] = ", ".join(record.get("tags") or [])
+    return values
+
+
+def _edit_form(
+    request: Request,
+    record: dict[str, Any],
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "catalog/edit.html",
+        status_code=status,
+        title_key="catalog.edit_title",
+        resource=record,
+        values=values,
+        errors=errors,
+        levels=LEVELS,
+    )
+
+
+@router.get("/{resource_id}/edit", response_class=HTMLResponse)
+def edit_resource(
+    resource_id: str,
+    request: Request,
+    session: Annotated[Session, require("steward", action="catalog.update")],
+) -> HTMLResponse:
+    record = _owned_resource(request, session, resource_id, "catalog.update")
+    return _edit_form(request, record, _edit_values(record), {})
+
+
+@router.post("/{resource_id}/edit", response_model=None)
+def update(
+    resource_id: str,
+    request: Request,
+    session: Annotated[Session, require("steward", action="catalog.update", post=True)],
+    title: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    sharing: Annotated[str, Form()] = "",
+    update_frequency: Annotated[str, Form()] = "",
+    tags: Annotated[str, Form()] = "",
+) -> Response:
+    """Record a `catalog.update` with the fields whose value the form changed."""
+    t = translator(request)
+    record = _owned_resource(request, session, resource_id, "catalog.update")
+    values = {
+        "title": title,
+        "description": description,
+        "category": category,
+        "level": level,
+        "sharing": sharing,
+        "update_frequency": update_frequency,
+        "tags": tags,
+    }
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = t("error.required")
+    if not (level.isdigit() and int(level) in LEVELS):
+        errors["level"] = t("catalog.bad_level")
+    if sharing not in SHARING_TYPES:
+        errors["sharing"] = t("catalog.bad_sharing")
+    if errors:
+        return _edit_form(request, record, values, errors, status=422)
+    submitted: dict[str, Any] = {
+        "title": title.strip(),
+        "description": description.strip(),
+        "category": category.strip(),
+        "level": int(level),
+        "sharing": sharing,
+        "update_frequency": update_frequency.strip(),
+        "tags": _tags(tags),
+    }
+    changes = {
+        name: value
+        for name, value in submitted.items()
+        if value != (record.get(name) or ([] if name == "tags" else ""))
+    }
+    if not changes:
+        errors["form"] = t("catalog.no_change")
+        return _edit_form(request, record, values, errors, status=422)
+    try:
+        act(
+            request,
+            session.user,
+            "catalog.update",
+            lambda node: service.update_resource(
+                node, session.user.department, resource_id, **changes
+            ),
+        )
+    except ValidationError as exc:
+        errors["form"] = error_text(request, exc)
+        return _edit_form(request, record, values, errors, status=422)
+    return redirect(f"/catalog/{resource_id}", notice="updated")
+
+
+def _tags(text: str) -> list[str]:
+    return [tag.strip() for tag in text.replace("，", ",").split(",") if tag.strip()]
+
+
+@router.post("/{resource_id}/retire", response_model=None)
+def retire(
+    resource_id: str,
+    request: Request,
+    session: Annotated[Session, require("steward", action="catalog.retire", post=True)],
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Retire the resource: it stays in the catalog, and no new request may name it."""
+    record = _owned_resource(request, session, resource_id, "catalog.retire")
+    errors: dict[str, str] = {}
+    if confirm != "yes":
+        errors["confirm"] = translator(request)("catalog.retire_confirm_needed")
+        return _edit_form(request, record, _edit_values(record), errors, status=422)
+    try:
+        act(
+            request,
+            session.user,
+            "catalog.retire",
+            lambda node: service.retire_resource(
+                node, session.user.department, resource_id
+            ),
+        )
+    except ValidationError as exc:
+        errors["form"] = error_text(request, exc)
+        return _edit_form(request, record, _edit_values(record), errors, status=422)
+    return redirect(f"/catalog/{resource_id}", notice="retired")

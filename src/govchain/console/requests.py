@@ -1,5 +1,10 @@
 """Sharing pages: the request form, the steward's inbox, the officer's grants.
 
+The platform operator escalates requests whose current step is past its
+deadline, one at a time or all at once, as `govchain share overdue
+--escalate` does; the escalation is recorded on the ledger and marks the
+request.
+
 An officer requests fields of another department's resource for a purpose
 and a term. A steward of the department that decides the current step
 approves or rejects it (a reason is required to reject). An officer downloads
@@ -34,8 +39,9 @@ from govchain.console._web import (
     render,
     translator,
 )
-from govchain.errors import ValidationError
+from govchain.errors import PolicyError, ValidationError
 from govchain.ledger.store import LedgerStore
+from govchain.node import Node, Receipt
 from govchain.sharing import service
 from govchain.sharing._handlers import (
     DELIVERY_NS,
@@ -75,7 +81,26 @@ def _visible(request_record: dict[str, Any], session: Session) -> bool:
 
 
 @router.get("/requests", response_class=HTMLResponse)
-def list_requests(request: Request, session: Viewer, status: str = "") -> HTMLResponse:
+def list_requests(
+    request: Request,
+    session: Viewer,
+    status: str = "",
+    notice: str = "",
+    count: int = 0,
+) -> HTMLResponse:
+    return _list_page(request, session, status=status, notice=notice, count=count)
+
+
+def _list_page(
+    request: Request,
+    session: Session,
+    *,
+    status: str = "",
+    notice: str = "",
+    count: int = 0,
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
     def read(store: LedgerStore) -> list[dict[str, Any]]:
         return [
             record
@@ -83,16 +108,31 @@ def list_requests(request: Request, session: Viewer, status: str = "") -> HTMLRe
             if _visible(record, session) and status in ("", record["status"])
         ]
 
+    now = console_state(request).api.clock()
     found = console_state(request).api.read(read)
     found.sort(key=lambda r: -int(r["created"]))
+    for record in found:
+        record["overdue"] = _overdue(record, now)
     return render(
         request,
         "requests/list.html",
+        status_code=status_code,
         title_key="requests.title",
         requests=found,
         status=status,
         role=session.user.role,
+        notice=notice,
+        count=count,
+        error=error,
+        to_escalate=sum(1 for r in found if r["overdue"] and not r.get("escalated")),
     )
+
+
+def _overdue(record: dict[str, Any], now_ms: int) -> bool:
+    """Return whether a pending request's current step is past its deadline."""
+    if record["status"] != "pending":
+        return False
+    return now_ms > int(record["steps"][record["step"]]["due"])
 
 
 @router.get("/requests/inbox", response_class=HTMLResponse)
@@ -113,8 +153,7 @@ def inbox(
     now = console_state(request).api.clock()
     waiting = console_state(request).api.read(read)
     for record in waiting:
-        step = record["steps"][record["step"]]
-        record["overdue"] = now > int(step["due"])
+        record["overdue"] = _overdue(record, now)
     return render(
         request, "requests/inbox.html", title_key="requests.inbox", requests=waiting
     )
@@ -228,6 +267,7 @@ def _request_page(
         and step is not None
         and step["approver"] == session.user.department
     )
+    overdue = _overdue(record, console_state(request).api.clock())
     return render(
         request,
         "requests/show.html",
@@ -236,6 +276,10 @@ def _request_page(
         record=record,
         resource=resource,
         can_decide=can_decide,
+        overdue=overdue,
+        can_escalate=session.user.role == "operator"
+        and overdue
+        and not record.get("escalated"),
         notice=notice,
         errors=errors or {},
         reason=reason,
@@ -304,6 +348,83 @@ def reject(
             status_code=422,
         )
     return redirect(f"/requests/{request_id}", notice="rejected")
+
+
+def _escalate(node: Node, dept: str, request_id: str) -> Receipt:
+    """Submit a `sharing.escalate` of one request, signed by `dept`.
+
+    Raises `PolicyError` with the ledger's reason when it is rejected: the
+    department is not the platform operator, or the request is decided or not
+    yet overdue. The rejected transaction stays on the ledger.
+    """
+    receipt = node.act(dept, "sharing.escalate", {"request": request_id})
+    if not receipt.applied:
+        raise PolicyError(receipt.message, reason=receipt.reason)
+    return receipt
+
+
+@router.post("/requests/escalate", response_model=None)
+def escalate_all(
+    request: Request,
+    session: Annotated[
+        Session, require("operator", action="requests.escalate", post=True)
+    ],
+) -> Response:
+    """Escalate every overdue request not escalated yet, as `govchain share
+    overdue --escalate` does, signed by the operator's department."""
+    state = console_state(request)
+    now = state.api.clock()
+    waiting = [
+        str(record["id"])
+        for record in state.api.read(lambda store: service.overdue_requests(store, now))
+        if not record.get("escalated")
+    ]
+
+    def escalate_each(node: Node) -> int:
+        for request_id in waiting:
+            _escalate(node, session.user.department, request_id)
+        return len(waiting)
+
+    try:
+        count = act(request, session.user, "requests.escalate", escalate_each)
+    except ValidationError as exc:
+        return _list_page(
+            request, session, error=error_text(request, exc), status_code=422
+        )
+    return redirect("/requests", notice="escalated", count=str(count))
+
+
+@router.post("/requests/{request_id}/escalate", response_model=None)
+def escalate(
+    request_id: str,
+    request: Request,
+    session: Annotated[
+        Session, require("operator", action="requests.escalate", post=True)
+    ],
+) -> Response:
+    """Escalate one overdue request to the platform operator's attention."""
+    t = translator(request)
+    record = console_state(request).api.read(
+        lambda store: store.get(REQUEST_NS, request_id)
+    )
+    if record is None:
+        raise NotFound(t("requests.not_found", id=request_id))
+    try:
+        act(
+            request,
+            session.user,
+            "requests.escalate",
+            lambda node: _escalate(node, session.user.department, request_id),
+        )
+    except ValidationError as exc:
+        return _request_page(
+            request,
+            session,
+            request_id,
+            errors={"form": error_text(request, exc)},
+            status_code=422,
+        )
+    return redirect(f"/requests/{request_id}", notice="escalated_one")
 
 
 @router.get("/grants", response_class=HTMLResponse)
