@@ -15,6 +15,7 @@ from govchain.tabular._sheet import read_sheet
 from govchain.tabular._table import ImportNote, Table, TableError
 from govchain.tabular._text import decode, split_records
 from govchain.tabular._xlsx import read_xlsx
+from govchain.tabular._xlsx_grid import read_plain_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +92,21 @@ def read_table(
             return fast
         raw, codec = _read_text(data, source=source, suffix=suffix, encoding=encoding)
     elif suffix in OOXML_SUFFIXES:
-        # TODO: a plain sheet part is split with regular expressions
-        # (`_xlsx_plain`), but the clean-up and shaping below still walk every
-        # cell in Python, so a million-row workbook takes minutes. fastexcel
-        # 0.21 is faster but trims spaces at the edges of text cells, and
-        # proving that a sheet has none took longer than parsing it.
+        grid = read_plain_workbook(
+            path,
+            source=source,
+            sheet=sheet,
+            header_row=header_row,
+            header_rows=header_rows,
+            header_separator=header_separator,
+            normalize_width=normalize_width,
+        )
+        if grid is not None:
+            return grid
+        # TODO: `_xlsx_grid` reads only even grids of inline text. Other plain
+        # sheets (shared strings, numbers, dates) are split by `_xlsx_plain`,
+        # and the clean-up and shaping below visit every cell in Python, about
+        # ten microseconds a cell.
         raw = read_xlsx(path, source=source, sheet=sheet)
     else:
         raw = read_sheet(path, source=source, sheet=sheet)
