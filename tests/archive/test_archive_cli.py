@@ -154,3 +154,6 @@ def test_cli_search_and_appraisal(shared: tuple[Path, Path, Path]) -> None:
     assert [r["item"] for r in json.loads(found.stdout)] == ["F01/V1/2"]
     due = run_cli(home, "archive", "appraisal", "--as-of", "2025-01-01", "--json")
     assert [r["item"] for r in json.loads(due.stdout)] == ["F01/V1/1"]
+    status = json.loads(run_cli(home, "archive", "status", "--json").stdout)
+    assert status["items"] == 3
+    assert [r["name"] for r in status["replicas"]] == ["r1", "r2"]

@@ -28,6 +28,7 @@ from govchain.archive import (
     verify_item_proof,
 )
 from govchain.archive.anchoring import file_sha256
+from govchain.archive.store import free_bytes
 from govchain.cli._context import (
     CliState,
     console,
@@ -376,6 +377,40 @@ def appraisal_list(
         print_json(rows)
         return
     _print_items(f"{len(rows)} items past their retention period", rows)
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show the replicas, their free space, the item count and the latest audits."""
+    state: CliState = ctx.obj
+    with _archive(state) as archive:
+        replicas: list[dict[str, Any]] = [
+            {
+                "name": r.name,
+                "path": str(r.path),
+                "free_bytes": free_bytes(r) if r.path.exists() else None,
+            }
+            for r in archive.config.replicas
+        ]
+        summary: dict[str, Any] = {
+            "department": archive.config.department,
+            "items": archive.index.count_items(),
+            "replicas": replicas,
+            "audits": archive.index.audits(limit=5),
+        }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"{summary['items']} items, anchored by {summary['department']}, in "
+        f"{len(replicas)} replicas"
+    )
+    for replica in replicas:
+        free = replica["free_bytes"]
+        space = "missing" if free is None else f"{free / 1e9:.1f} GB free"
+        console.print(f"  {replica['name']}: {replica['path']} ({space})")
+    for audit in summary["audits"]:
+        console.print(f"  audit {audit['id']}: {audit['result']}")
 
 
 @app.command("dispose")
