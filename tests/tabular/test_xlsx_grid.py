@@ -10,6 +10,7 @@ import pytest
 
 import govchain.data
 import govchain.tabular._reader as reader
+import govchain.tabular._xlsx_grid as xlsx_grid
 from govchain.errors import ValidationError
 from govchain.tabular import Table, read_table
 from govchain.tabular._table import FrameRows
@@ -117,6 +118,9 @@ CASES: list[tuple[str, list[str], bool]] = [
     ("full-width", _grid(["a", "b"], ["１２", "2"]), False),
     ("scientific", _grid(["id", "b"], ["1.10101E+17", "2"]), False),
     ("escape", _grid(["a", "b"], ["_x0041_", "2"]), False),
+    ("apostrophe", _grid(["id", "b"], ["'0123", "2"]), False),
+    ("carriage-return", _grid(["a", "b"], ["x\ry", "2"]), False),
+    ("bom", _grid(["a", "b"], ["\ufeffx", "2"]), False),
     ("empty-edge", _grid(["", "a"], ["", "1"]), False),
     (
         "hidden-row",
@@ -185,3 +189,17 @@ def test_grid_matches_general_case(
     _same(got, _read(path, grid=False, monkeypatch=monkeypatch))
     took_grid = not isinstance(got, str) and isinstance(got.rows, FrameRows)
     assert took_grid == grid
+
+
+@pytest.mark.parametrize("block_size", [7, 40, 200])
+def test_grid_blocks_split_rows(
+    block_size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = [["编号", "姓名"], *([f"{n:04d}", f"名{n}"] for n in range(30))]
+    path = _workbook(tmp_path / "blocks.xlsx", _grid(*table))
+    general = _read(path, grid=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(xlsx_grid, "BLOCK_SIZE", block_size)
+    got = _read(path, grid=True, monkeypatch=monkeypatch)
+    _same(got, general)
+    assert not isinstance(got, str)
+    assert isinstance(got.rows, FrameRows)

@@ -1,25 +1,27 @@
-"""A Polars fast path for workbooks whose first sheet is a plain grid of text.
+"""A Polars fast path for workbooks whose sheet is a plain grid of text.
 
-`_xlsx_plain` still turns every cell into a Python string and the clean-up
+`_xlsx_plain` still turns every cell into a Python string, and the clean-up
 and shaping then visit each one, about ten microseconds a cell. Many exported
-registers are simpler than that: one worksheet part in which every row contains
-the same number of inline-string cells, one per column from A, with rows
-numbered 1, 2, 3 and so on. For such a part this module lets Polars split the
-rows and pull the cell text out with one regular expression per row, then
-applies the checks of the CSV fast path (`_fast`), so the table is exactly
-the one the general reader returns:
+registers are simpler: one worksheet part in which every row contains the
+same number of inline-string cells, one per column from A, with rows numbered
+1, 2, 3 and so on. For such a part, Polars splits the rows and pulls out the
+cell text with one regular expression per row. The checks below then prove
+that the table is the one the general reader returns:
 
 1. the workbook opens, the sheet chosen is visible and no other worksheet is
    hidden (those cases carry notes), and its part is UTF-8;
-2. `<sheetData>` holds no `&`, carriage return, `_x` (OOXML escapes), CDATA,
-   "hidden", and no merged ranges follow it, so a cell's text is its bytes;
+2. no row is hidden, no merged ranges follow `<sheetData>`, and no cell text
+   contains `&`, a carriage return or `_x` (OOXML escapes), so a cell's text
+   is its bytes;
 3. every row matches the one row pattern for its width and the row numbers
    run from 1 without gaps;
-4. no cell text contains what the cell clean-up acts on, row 1 is the header
-   the general reader would pick, no row is blank and no edge column empty.
+4. no cell text contains what the cell clean-up acts on (the triggers of the
+   CSV fast path in `_fast`), row 1 is the header the general reader would
+   pick, no row is blank and no edge column empty.
 
 Any failed check returns None and the caller reads the workbook the general
-way, which also produces every note and error message.
+way, which also produces every note and error message. The part is read in
+blocks of whole rows, so memory follows the size of the cells, not the XML.
 """
 
 from __future__ import annotations
@@ -28,29 +30,39 @@ import logging
 import zipfile
 import zlib
 from pathlib import Path
+from typing import IO
 from xml.etree import ElementTree
 
 import polars as pl
 
 from govchain.errors import ValidationError
-from govchain.tabular._fast import _needs_cleanup, row_checks_pass
+from govchain.tabular._fast import row_checks_pass
 from govchain.tabular._shape import _column_names, _flatten
 from govchain.tabular._sheet import choose_sheet, sheet_notes
 from govchain.tabular._table import FrameRows, Table
-from govchain.tabular._xlsx import PLAIN_PART_LIMIT, _read_book
+from govchain.tabular._xlsx import _read_book
 
 logger = logging.getLogger(__name__)
 
 #: Widest sheet the row pattern is built for; wider sheets take the general path.
 MAX_COLUMNS = 64
+#: Bytes of the sheet part read at a time.
+BLOCK_SIZE = 1 << 25
 
 _ROW_START = r'^<row r="([0-9]{1,7})"(?: [A-Za-z0-9:]+="[^"]*")*>'
 _CELL_TEXT = (
     r'<c(?: r="{letters}[0-9]{{1,7}}")?(?: s="[0-9]{{1,6}}")? t="inlineStr">'
     r'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>'
 )
-#: Byte sequences after which the text of a cell is not simply its bytes.
-_NOT_PLAIN = (b"&", b"\r", b"_x", b"<![CDATA[", b"hidden")
+#: Text after which a cell's value is not simply its bytes: an entity, a
+#: carriage return (XML turns it into a line feed) or an OOXML `_xHHHH_` escape.
+_NOT_PLAIN = ["&", "\r", "_x"]
+#: Text that the cell clean-up acts on, as in `_fast._needs_cleanup`: an
+#: apostrophe, scientific notation, U+FEFF and U+001C to U+001F.
+_CLEANUP = ["'", "E+", "e+", "\ufeff", "\x1c", "\x1d", "\x1e", "\x1f"]
+#: Full-width digits, letters and the ideographic space, as `_fast` finds them
+#: by their UTF-8 lead bytes: U+FF00 to U+FF7F and U+3000.
+_FULL_WIDTH = r"[\x{FF00}-\x{FF7F}\x{3000}]"
 
 
 def read_plain_workbook(
@@ -70,12 +82,10 @@ def read_plain_workbook(
         with zipfile.ZipFile(path) as archive:
             book = _read_book(archive, source=source)
             entry = choose_sheet(book.sheets, source=source, sheet=sheet)
-            info = archive.NameToInfo.get(entry.part)
-            if sheet_notes(book.sheets, entry) or info is None:
+            if sheet_notes(book.sheets, entry) or entry.part not in archive.NameToInfo:
                 return None
-            if info.file_size > PLAIN_PART_LIMIT:
-                return None
-            data = archive.read(entry.part)
+            with archive.open(entry.part) as stream:
+                frame = _grid(stream, normalize_width=normalize_width)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -86,9 +96,6 @@ def read_plain_workbook(
     ):
         # The general reader raises the error that names the fault.
         return None
-    if _needs_cleanup(data, "\t", normalize_width):
-        return None
-    frame = _grid(data)
     if frame is None or frame.height < 2 or not row_checks_pass(frame):
         return None
     header = _flatten([list(frame.row(0))], 0, frame.width, header_separator)
@@ -109,52 +116,87 @@ def read_plain_workbook(
     )
 
 
-def _grid(data: bytes) -> pl.DataFrame | None:
-    """Return the cells of a plain grid part as text columns, or None."""
+def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
+    """Return the cells of a plain grid part as text columns, or None.
+
+    The part is read in blocks of whole rows, so memory stays near the size
+    of the cells rather than of the XML.
+    """
+    buffer = b""
+    while (start := buffer.find(b"<sheetData>")) < 0:
+        block = stream.read(BLOCK_SIZE)
+        if not block:
+            return None
+        buffer += block
     # The same encoding test as `_xlsx_plain`: only UTF-8 parts are read here.
-    prolog = data[:200]
+    prolog = buffer[:200]
     if b"encoding=" in prolog and b'encoding="UTF-8"' not in prolog.replace(
         b"utf-8", b"UTF-8"
     ):
         return None
-    start = data.find(b"<sheetData>")
-    end = data.find(b"</sheetData>")
-    if start < 0 or end < start or b"<mergeCell" in data[end:]:
+    if b"hidden" in buffer[:start]:
         return None
 
-    body = data[start + len(b"<sheetData>") : end]
-    if any(marker in body for marker in _NOT_PLAIN) or b"hidden" in data[:start]:
+    buffer = buffer[start + len(b"<sheetData>") :]
+    frames: list[pl.DataFrame] = []
+    width = count = 0
+    while True:
+        block = stream.read(BLOCK_SIZE)
+        buffer += block
+        end = buffer.find(b"</sheetData>")
+        if end >= 0:
+            rows, rest = buffer[:end], b""
+        elif not block:
+            return None
+        else:
+            # A block that ends inside a row keeps that row for the next one.
+            cut = buffer.rfind(b"</row>")
+            cut = 0 if cut < 0 else cut + len(b"</row>")
+            rows, rest = buffer[:cut], buffer[cut:]
+        buffer = rest
+        if rows:
+            if not width:
+                # The first row sets the width, and the row pattern then
+                # requires that width of every row.
+                width = rows[: rows.find(b"</row>")].count(b"<c")
+            frame = _rows(rows, width, count)
+            if frame is None or _needs_cleanup(frame, normalize_width):
+                return None
+            frames.append(frame)
+            count += frame.height
+        if end >= 0:
+            break
+    if b"<mergeCell" in buffer[end:] + stream.read():
         return None
+    return pl.concat(frames) if frames else None
 
-    # The first row sets the width, and the row pattern then requires that width
-    # of every row.
-    first_row = body[: body.find(b"</row>")]
-    width = first_row.count(b"<c")
-    if not 0 < width <= MAX_COLUMNS:
+
+def _rows(rows: bytes, width: int, before: int) -> pl.DataFrame | None:
+    """Return the cells of whole `<row>` elements that follow `before` rows."""
+    if not 0 < width <= MAX_COLUMNS or not rows.endswith(b"</row>"):
         return None
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if not text.endswith("</row>"):
+    if b"hidden" in rows:
         return None
     pattern = (
         _ROW_START
         + "".join(_CELL_TEXT.format(letters=_letters(index)) for index in range(width))
         + "$"
     )
-
+    try:
+        text = pl.Series("row", [rows[: -len(b"</row>")]]).cast(pl.String)
+    except pl.exceptions.PolarsError:
+        return None
     parts = (
-        pl.Series("row", [text[: -len("</row>")]])
-        .str.split("</row>")
+        text.str.split("</row>")
         .explode()
         .to_frame()
         .select(pl.col("row").str.extract_groups(pattern).alias("cells"))
         .unnest("cells")
     )
     numbers = parts.to_series(0)
+    expected = pl.int_range(before + 1, before + parts.height + 1, eager=True)
     if numbers.null_count() or not numbers.cast(pl.Int64).equals(
-        pl.int_range(1, parts.height + 1, eager=True), check_names=False
+        expected, check_names=False
     ):
         return None
 
@@ -164,6 +206,15 @@ def _grid(data: bytes) -> pl.DataFrame | None:
         pl.when(pl.col(name) != "").then(pl.col(name)).alias(f"column_{index + 1}")
         for index, name in enumerate(cells.columns)
     )
+
+
+def _needs_cleanup(frame: pl.DataFrame, normalize_width: bool) -> bool:
+    """Return whether a cell of `frame` is not plain or may be changed by the clean-up."""
+    markers = _NOT_PLAIN + _CLEANUP
+    found = [pl.col(name).str.contains_any(markers) for name in frame.columns]
+    if normalize_width:
+        found += [pl.col(name).str.contains(_FULL_WIDTH) for name in frame.columns]
+    return bool(frame.select(pl.any_horizontal(found).any()).item())
 
 
 def _letters(index: int) -> str:
