@@ -10,33 +10,107 @@ from govchain.errors import ValidationError
 from govchain.ledger.canonical import parse_canonical_json
 from govchain.ledger.store import LedgerStore, StoredTx
 
+#: Transaction ids passed to SQLite in one `IN (...)` list.
+ID_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class TrailQuery:
-    """Filters of an audit trail; times are unix milliseconds, `until` exclusive."""
+    """Filters and order of an audit trail.
+
+    Times are unix milliseconds, `until` exclusive. `tx_ids` keeps only those
+    transactions, such as the ones a console user submitted, which the ledger
+    does not record. `newest_first` returns the newest `limit` records, newest
+    first; otherwise the oldest `limit` records come oldest first.
+    """
 
     resource: str | None = None
     department: str | None = None
     since: int | None = None
     until: int | None = None
     limit: int = 1000
+    newest_first: bool = False
+    tx_ids: frozenset[str] | None = None
 
 
 def trail(store: LedgerStore, query: TrailQuery) -> list[dict[str, Any]]:
-    """Return the matching transactions, oldest first, as plain records.
+    """Return the matching transactions as plain records, in the query's order.
 
-    A department's trail holds what it submitted and what names it (a delivery
-    to it, its suspension).
+    A department's trail contains what it submitted and what names it (a
+    delivery to it, its suspension).
     """
-    rows = store.query_txs(
-        subject=f"resource:{query.resource}" if query.resource else None,
-        dept=query.department,
-        since=query.since,
-        until=query.until,
-        limit=query.limit,
-    )
+    if query.newest_first or query.tx_ids is not None:
+        rows = _select(store, query)
+    else:
+        rows = store.query_txs(
+            subject=f"resource:{query.resource}" if query.resource else None,
+            dept=query.department,
+            since=query.since,
+            until=query.until,
+            limit=query.limit,
+        )
     subjects = store.subjects_of(row.seq for row in rows)
     return [_record(row, subjects.get(row.seq, [])) for row in rows]
+
+
+def _select(store: LedgerStore, query: TrailQuery) -> list[StoredTx]:
+    """Select a trail's rows in SQL, for the options `query_txs` does not offer.
+
+    With `tx_ids`, each chunk of ids is looked up through the unique index on
+    `txs.id`, so the cost follows the number of ids, not the ledger's size.
+    """
+    table, clauses, params = _trail_filter(query)
+    order = "DESC" if query.newest_first else "ASC"
+    if query.tx_ids is None:
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT txs.seq FROM {table} {where} ORDER BY txs.seq {order} LIMIT ?"
+        seqs = [
+            int(row[0]) for row in store.reader.execute(sql, (*params, query.limit))
+        ]
+    else:
+        ids = sorted(query.tx_ids)
+        found: list[int] = []
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            where = " AND ".join([*clauses, f"txs.id IN ({marks})"])
+            sql = f"SELECT txs.seq FROM {table} WHERE {where}"
+            found.extend(
+                int(row[0]) for row in store.reader.execute(sql, (*params, *chunk))
+            )
+        seqs = sorted(found, reverse=query.newest_first)[: query.limit]
+    rows = []
+    for seq in seqs:
+        row = store.tx_by_seq(seq)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _trail_filter(query: TrailQuery) -> tuple[str, list[str], list[Any]]:
+    """Return the table, WHERE conditions and parameters that select a trail.
+
+    They are the filters of `LedgerStore.query_txs`.
+    """
+    table = "txs"
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.resource is not None:
+        table = "txs JOIN tx_subjects USING (seq)"
+        clauses.append("tx_subjects.subject = ?")
+        params.append(f"resource:{query.resource}")
+    if query.department is not None:
+        clauses.append(
+            "(txs.dept = ? OR txs.seq IN (SELECT seq FROM tx_subjects WHERE subject = ?))"
+        )
+        params.extend([query.department, f"dept:{query.department}"])
+    if query.since is not None:
+        clauses.append("txs.time >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("txs.time < ?")
+        params.append(query.until)
+    return table, clauses, params
 
 
 def _record(row: StoredTx, subjects: list[str]) -> dict[str, Any]:

@@ -159,6 +159,13 @@ def test_escalate_overdue_request(page: Page, console: Console) -> None:
         for r in sharing.overdue_requests(console.node.store, console.clock())
     )
 
+    # The audit trail by person lists what the operator escalated, newest first.
+    operator = next(u for u in console.users.list() if u.username == "op1")
+    page.goto(f"{console.url}/console/audit?person={operator.id}")
+    rows = page.locator("tbody tr").filter(has_text="sharing.escalate")
+    expect(rows.first).to_contain_text(str(second["id"]))
+    expect(rows.last).to_contain_text(str(first["id"]))
+
 
 def test_escalate_refused_for_steward(page: Page, console: Console) -> None:
     resource = _resource(console, "city-health", "药品库存")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -50,8 +51,6 @@ page = Page(
 
 AUDIT_ROLES = ("operator", "auditor")
 TRAIL_LIMIT = 500
-#: Rows read before a filter by person, which the ledger does not index.
-PERSON_SCAN_LIMIT = 20_000
 
 
 @router.get("", response_class=HTMLResponse)
@@ -75,18 +74,19 @@ def trail_page(
             except ValidationError:
                 errors[name] = t("audit.bad_time")
     users = state.users.list()
-    person_tx: set[str] | None = None
+    person_tx: frozenset[str] | None = None
     if person:
         if person not in {u.id for u in users}:
             errors["person"] = t("audit.bad_person")
         else:
-            person_tx = state.sessions.transactions_of(person)
+            person_tx = frozenset(state.sessions.transactions_of(person))
     query = audit_trail.TrailQuery(
         resource=resource.strip() or None,
         department=department or None,
         since=times["since"],
         until=times["until"],
-        limit=PERSON_SCAN_LIMIT if person_tx is not None else TRAIL_LIMIT,
+        limit=TRAIL_LIMIT,
+        tx_ids=person_tx,
     )
 
     def read(store: LedgerStore) -> dict[str, Any]:
@@ -96,10 +96,6 @@ def trail_page(
 
     data = state.api.read(read)
     rows = data["rows"]
-    if person_tx is not None:
-        # TODO: a person's trail reads the newest PERSON_SCAN_LIMIT rows and
-        # filters them here; index console actions by log index to go further.
-        rows = [row for row in rows if row["tx_id"] in person_tx][:TRAIL_LIMIT]
     names = {u.id: u.username for u in users}
     actors = state.sessions.actors([row["tx_id"] for row in rows])
     for row in rows:
@@ -126,56 +122,8 @@ def trail_page(
 def newest_trail(
     store: LedgerStore, query: audit_trail.TrailQuery
 ) -> list[dict[str, Any]]:
-    """Return the newest `query.limit` records of a trail, newest first.
-
-    `audit.trail` reads oldest first, which on a long ledger shows the oldest
-    records, so this selects the newest log indexes with the same filters and
-    builds each record the way `audit.trail` does.
-    """
-    table, where, params = _trail_filter(query)
-    seqs = [
-        int(row[0])
-        for row in store.reader.execute(
-            f"SELECT txs.seq FROM {table} {where} ORDER BY txs.seq DESC LIMIT ?",
-            (*params, query.limit),
-        )
-    ]
-    subjects = store.subjects_of(seqs)
-    rows = []
-    for seq in seqs:
-        tx = store.tx_by_seq(seq)
-        if tx is not None:
-            # NOTE: `_record` is private to govchain.audit; calling it keeps
-            # one definition of what a trail record contains.
-            rows.append(audit_trail._record(tx, subjects.get(seq, [])))
-    return rows
-
-
-def _trail_filter(query: audit_trail.TrailQuery) -> tuple[str, str, list[Any]]:
-    """Return the table, WHERE clause and parameters that select a trail's rows.
-
-    They match the filters of `LedgerStore.query_txs`, which `audit.trail` uses.
-    """
-    table = "txs"
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.resource is not None:
-        table = "txs JOIN tx_subjects USING (seq)"
-        clauses.append("tx_subjects.subject = ?")
-        params.append(f"resource:{query.resource}")
-    if query.department is not None:
-        clauses.append(
-            "(txs.dept = ? OR txs.seq IN (SELECT seq FROM tx_subjects WHERE subject = ?))"
-        )
-        params.extend([query.department, f"dept:{query.department}"])
-    if query.since is not None:
-        clauses.append("txs.time >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("txs.time < ?")
-        params.append(query.until)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    return table, where, params
+    """Return the newest `query.limit` records of a trail, newest first."""
+    return audit_trail.trail(store, replace(query, newest_first=True))
 
 
 def _bundle(request: Request, tx_id: str) -> dict[str, Any]:
