@@ -191,3 +191,24 @@ def test_escalate_refused_for_steward(page: Page, console: Console) -> None:
     stored = console.node.store.get(REQUEST_NS, str(record["id"]))
     assert stored is not None
     assert not stored.get("escalated")
+
+
+def test_escalate_early_message_translated(page: Page, console: Console) -> None:
+    resource = _resource(console, "city-health", "救护车调度")
+    record = sharing.request_access(
+        console.node, "city-cdc", resource, fields=["beds"], purpose="调度", term_days=5
+    )
+    url = f"{console.url}/console/requests/{record['id']}/escalate"
+    login(page, console, "operator")
+    response = page.request.post(url, form={"csrf": _csrf(page)})
+    assert response.status == 422
+    body = response.text()
+    assert "该申请的当前步骤尚未超期" in body
+    assert "is not overdue" not in body
+
+    page.goto(f"{console.url}/console/lang/en?next=/console/requests")
+    response = page.request.post(url, form={"csrf": _csrf(page)})
+    assert response.status == 422
+    body = response.text()
+    assert "The request&#39;s current step is not overdue yet" in body
+    assert "is not overdue: its step is due at" in body

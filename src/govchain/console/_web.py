@@ -237,16 +237,31 @@ def console_router(prefix: str = "") -> APIRouter:
 def error_text(request: Request, exc: GovchainError) -> str:
     """Return the message of `exc` for a person, in the request's language.
 
-    Ledger and validation errors carry a reason code. A code with a message
-    in the `reason` catalog is shown translated, followed by the detail in
-    English, because the services write their details in English.
+    Only validation and policy errors carry a reason code; see `reason_text`.
     """
-    t = translator(request)
-    reason = getattr(exc, "reason", "")
+    reason = exc.reason if isinstance(exc, ValidationError) else ""
+    return reason_text(request, reason, str(exc))
+
+
+def reason_text(request: Request, reason: str, detail: str) -> str:
+    """Return an error's message in the request's language, from its reason code.
+
+    The services write `detail` in English. In English the translated reason
+    comes first and `detail` follows in brackets. In Chinese the page shows the
+    translated reason alone, so every visible string is Chinese; a reason code
+    without a message shows a general message naming the code.
+    """
+    catalogs = console_state(request).catalogs
+    lang = language_of(request)
     key = f"reason.{reason}"
-    if isinstance(exc, ValidationError) and console_state(request).catalogs.has(key):
-        return f"{t(key)} ({exc})"
-    return str(exc)
+    known = bool(reason) and catalogs.has(key)
+    if lang == "en":
+        return f"{catalogs.translate(lang, key)} ({detail})" if known else detail
+    if known:
+        return catalogs.translate(lang, key)
+    if reason:
+        return catalogs.translate(lang, "error.other_reason", reason=reason)
+    return catalogs.translate(lang, "error.other")
 
 
 def client_host(request: Request) -> str:

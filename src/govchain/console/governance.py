@@ -30,6 +30,7 @@ from govchain.console._web import (
     console_router,
     console_state,
     error_text,
+    reason_text,
     redirect,
     render,
     translator,
@@ -309,10 +310,7 @@ def job_page(
 
 
 def _job_error(request: Request, message: str, reason: str) -> str:
-    key = f"reason.{reason}"
-    if reason and console_state(request).catalogs.has(key):
-        return f"{translator(request)(key)} ({message})"
-    return message
+    return reason_text(request, reason, message)
 
 
 @router.get("/classify/{resource_id}", response_class=HTMLResponse)
