@@ -43,6 +43,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py --record docs/benchmarks.md
+	$(BIN)/python bench/console.py --record docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
