@@ -129,7 +129,7 @@ def _list_page(
 
 
 def _overdue(record: dict[str, Any], now_ms: int) -> bool:
-    """Return whether a pending request's current step is past its deadline."""
+    """Return whether a request is pending past its current step's deadline."""
     if record["status"] != "pending":
         return False
     return now_ms > int(record["steps"][record["step"]]["due"])
@@ -370,8 +370,11 @@ def escalate_all(
         Session, require("operator", action="requests.escalate", post=True)
     ],
 ) -> Response:
-    """Escalate every overdue request not escalated yet, as `govchain share
-    overdue --escalate` does, signed by the operator's department."""
+    """Escalate every overdue request that is not escalated yet.
+
+    Each escalation is its own transaction signed by the operator's
+    department, so when one is rejected the ones before it stay recorded.
+    """
     state = console_state(request)
     now = state.api.clock()
     waiting = [
@@ -402,7 +405,7 @@ def escalate(
         Session, require("operator", action="requests.escalate", post=True)
     ],
 ) -> Response:
-    """Escalate one overdue request to the platform operator's attention."""
+    """Escalate one overdue request, signed by the operator's department."""
     t = translator(request)
     record = console_state(request).api.read(
         lambda store: store.get(REQUEST_NS, request_id)
