@@ -60,13 +60,18 @@ def _inline(text: str, reference: str = "") -> str:
     return f'<c{ref} t="inlineStr"><is><t>{escape(text)}</t></is></c>'
 
 
-def _workbook(path: Path, rows: list[str]) -> Path:
-    """Write a one-sheet workbook whose `<sheetData>` contains `rows` as given."""
+def _workbook(path: Path, rows: list[str], tail: str = "") -> Path:
+    """Write a one-sheet workbook whose `<sheetData>` contains `rows` as given.
+
+    `tail` is written after `<sheetData>`, where merged ranges go.
+    """
     sheet = (
         '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
         'openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
         + "".join(rows)
-        + "</sheetData></worksheet>"
+        + "</sheetData>"
+        + tail
+        + "</worksheet>"
     )
     with zipfile.ZipFile(path, "w") as archive:
         for name, text in _PARTS.items():
@@ -203,3 +208,18 @@ def test_grid_blocks_split_rows(
     _same(got, general)
     assert not isinstance(got, str)
     assert isinstance(got.rows, FrameRows)
+
+
+@pytest.mark.parametrize("block_size", [40, 1 << 25])
+def test_grid_merged_cells_general(
+    block_size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merged = '<mergeCells count="1"><mergeCell ref="A2:A3"/></mergeCells>'
+    rows = _grid(["a", "b"], ["1", "2"], ["", "3"])
+    path = _workbook(tmp_path / "merged.xlsx", rows, merged)
+    general = _read(path, grid=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(xlsx_grid, "BLOCK_SIZE", block_size)
+    got = _read(path, grid=True, monkeypatch=monkeypatch)
+    _same(got, general)
+    assert not isinstance(got, str)
+    assert not isinstance(got.rows, FrameRows)

@@ -147,7 +147,7 @@ def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
         buffer += block
         end = buffer.find(b"</sheetData>")
         if end >= 0:
-            rows, rest = buffer[:end], b""
+            rows, rest = buffer[:end], buffer[end:]
         elif not block:
             return None
         else:
@@ -168,7 +168,7 @@ def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
             count += frame.height
         if end >= 0:
             break
-    if b"<mergeCell" in buffer[end:] + stream.read():
+    if b"<mergeCell" in buffer + stream.read():
         return None
     return pl.concat(frames) if frames else None
 
