@@ -63,7 +63,7 @@ def _inline(text: str, reference: str = "") -> str:
 def _workbook(path: Path, rows: list[str], tail: str = "") -> Path:
     """Write a one-sheet workbook whose `<sheetData>` contains `rows` as given.
 
-    `tail` is written after `<sheetData>`, where merged ranges go.
+    `tail` is written after `</sheetData>`, where merged ranges go.
     """
     sheet = (
         '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
