@@ -157,12 +157,28 @@ def test_list_requests_filters(api: Api) -> None:
         CONSUMER,
         json={"resource": resource_id, "fields": ["beds"], "purpose": "again"},
     )
-    every = api.get("/v1/requests", OTHER).json()
-    pending = api.get("/v1/requests", OTHER, params={"status": "pending"}).json()
-    other = api.get("/v1/requests", OTHER, params={"department": OTHER}).json()
+    every = api.get("/v1/requests", OPERATOR).json()
+    pending = api.get("/v1/requests", OPERATOR, params={"status": "pending"}).json()
+    other = api.get("/v1/requests", OPERATOR, params={"department": OTHER}).json()
     assert every["count"] == 2
     assert pending["count"] == 1
     assert other["count"] == 0
+    assert api.get("/v1/requests", CONSUMER).json()["count"] == 2
+
+
+def test_requests_shown_to_parties_only(api: Api) -> None:
+    resource_id = api.register()
+    response = api.post(
+        "/v1/requests",
+        CONSUMER,
+        json={"resource": resource_id, "fields": ["beds"], "purpose": "planning"},
+    )
+    request_id = response.json()["request"]["id"]
+    assert api.get("/v1/requests", OTHER).json()["count"] == 0
+    refused = api.get(f"/v1/requests/{request_id}", OTHER)
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "not-a-party"
+    assert api.get(f"/v1/requests/{request_id}", OWNER).status_code == 200
 
 
 def test_grants_of_caller(api: Api) -> None:
@@ -172,8 +188,9 @@ def test_grants_of_caller(api: Api) -> None:
     assert [g["id"] for g in mine] == [grant_id]
     assert mine[0]["status"] == "active"
     assert api.get("/v1/grants", OTHER).json()["count"] == 0
-    shown = api.get(f"/v1/grants/{grant_id}", OTHER).json()
+    shown = api.get(f"/v1/grants/{grant_id}", OWNER).json()
     assert shown["consumer"] == CONSUMER
+    assert api.get(f"/v1/grants/{grant_id}", OTHER).status_code == 403
 
 
 def _assert_refused(

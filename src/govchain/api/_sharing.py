@@ -18,6 +18,7 @@ from govchain.api._context import (
 )
 from govchain.api._models import AccessRequest, DeliveryPackage, Rejection, Revocation
 from govchain.errors import PolicyError, ValidationError
+from govchain.ledger.store import LedgerStore
 from govchain.sharing import service
 from govchain.sharing._handlers import GRANT_NS, REQUEST_NS, grant_status
 
@@ -57,14 +58,44 @@ def list_requests(
         str | None, Query(description="Requests this department made or owns.")
     ] = None,
 ) -> dict[str, Any]:
-    """List sharing requests, oldest id first."""
+    """List the sharing requests the caller is party to, oldest id first.
+
+    A department sees the requests it made, those for its resources and those
+    it has a step to decide; the platform operator sees every request.
+    """
+    operator = _operator(store)
     found = [
         r
         for _key, r in store.scan(REQUEST_NS)
         if status in (None, r["status"])
         and department in (None, r["consumer"], r["owner"])
+        and _party_to_request(r, caller, operator)
     ]
     return {"count": len(found), "requests": found}
+
+
+def _operator(store: LedgerStore) -> str:
+    config = service.get_record(store, "consortium", "config")
+    return str(config["consortium"]["operator"])
+
+
+def _party_to_request(record: dict[str, Any], caller: str, operator: str) -> bool:
+    """Tell whether `caller` made, owns, decides or oversees a request.
+
+    A purpose may say more about the consumer's work than other departments
+    need to know, so requests are shown on a need-to-know basis.
+    """
+    if caller in (operator, record["consumer"], record["owner"]):
+        return True
+    return any(step.get("approver") == caller for step in record.get("steps", []))
+
+
+def _refuse_outsider(kind: str, key: str, caller: str) -> PolicyError:
+    return PolicyError(
+        f"department {caller!r} is not a party to {kind} {key!r}; ask the "
+        "departments it names or the platform operator",
+        reason="not-a-party",
+    )
 
 
 @router.get("/requests/overdue")
@@ -92,8 +123,11 @@ def escalate_overdue(caller: Caller, writer: Writer, ctx: Ctx) -> dict[str, Any]
 
 @router.get("/requests/{request_id}")
 def show_request(request_id: str, store: ReadStore, caller: Caller) -> dict[str, Any]:
-    """Show one sharing request with its approval steps."""
-    return service.get_record(store, REQUEST_NS, request_id)
+    """Show one sharing request with its approval steps, to its parties."""
+    record = service.get_record(store, REQUEST_NS, request_id)
+    if not _party_to_request(record, caller, _operator(store)):
+        raise _refuse_outsider("request", request_id, caller)
+    return record
 
 
 @router.post("/requests/{request_id}/approve")
@@ -125,6 +159,8 @@ def show_grant(
 ) -> dict[str, Any]:
     """Show one grant with its status now (active, expired or revoked)."""
     grant = service.get_record(store, GRANT_NS, grant_id)
+    if caller not in (grant["consumer"], grant["owner"], _operator(store)):
+        raise _refuse_outsider("grant", grant_id, caller)
     return {**grant, "status": grant_status(grant, ctx.clock())}
 
 
