@@ -62,6 +62,42 @@ def test_verify_names_altered_outcome(filled: LedgerStore) -> None:
     assert "replay gives rejected" in str(report.problem)
 
 
+@pytest.mark.parametrize(
+    ("sql", "column"),
+    [
+        ("UPDATE txs SET dept = 'city-cdc' WHERE seq = 2", "department"),
+        ("UPDATE txs SET type = 'sharing.approve' WHERE seq = 2", "type"),
+        ("UPDATE txs SET time = time - 2592000000 WHERE seq = 2", "time"),
+        ("UPDATE txs SET message = 'fine' WHERE seq = 4", "message"),
+        ("UPDATE txs SET height = 3 WHERE seq = 2", None),
+    ],
+)
+def test_verify_names_altered_index_column(
+    filled: LedgerStore, sql: str, column: str | None
+) -> None:
+    _tamper(filled, sql)
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    if column is not None:
+        assert f"records a {column} that differs" in str(report.problem)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM tx_subjects WHERE seq = 2",
+        "UPDATE tx_subjects SET seq = 3 WHERE seq = 2",
+        "INSERT INTO tx_subjects (subject, seq) VALUES ('resource:res-00000009', 1)",
+    ],
+)
+def test_verify_reports_altered_subject_index(filled: LedgerStore, sql: str) -> None:
+    assert filled.db.execute("SELECT count(*) FROM tx_subjects").fetchone()[0] > 0
+    _tamper(filled, sql)
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert "audit index of subjects" in str(report.problem)
+
+
 def test_verify_names_altered_header(filled: LedgerStore) -> None:
     header = bytes(
         filled.db.execute("SELECT header FROM blocks WHERE height = 3").fetchone()[0]

@@ -293,6 +293,10 @@ class LedgerStore:
         ).fetchone()
         return None if row is None else _stored_tx(row)
 
+    def subject_rows(self) -> Iterator[tuple[str, int]]:
+        """Yield every (subject, log index) pair of the audit index."""
+        yield from self.reader.execute("SELECT subject, seq FROM tx_subjects")
+
     def txs_in_block(self, height: int) -> list[StoredTx]:
         rows = self.reader.execute(
             f"SELECT {_TX_COLUMNS} FROM txs WHERE height=? ORDER BY seq", (height,)

@@ -18,16 +18,17 @@ transaction id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from govchain.crypto.keys import PublicKey
 from govchain.errors import GovchainError, IntegrityError, VerificationError
 from govchain.ledger import merkle
-from govchain.ledger.apply import DEPT_NS, MIN_POOL_BATCH, BatchApplier
+from govchain.ledger.apply import DEPT_NS, MIN_POOL_BATCH, BatchApplier, TxOutcome
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
@@ -126,6 +127,7 @@ def _walk(
     expected_height = 0
     top = store.height()
     keys: dict[str, PublicKey] = {}
+    subjects = _SubjectDigest()
     for (height, stored_hash, header_bytes, results_bytes), txs, upcoming in _lookahead(
         store
     ):
@@ -223,6 +225,13 @@ def _walk(
                 "transactions",
                 height=height,
             )
+        _check_index_rows(txs, result.outcomes, height, header.time)
+        # The index ignores a repeated subject of one transaction.
+        subjects.add(
+            (subject, txs[i].seq)
+            for i, o in enumerate(result.outcomes)
+            for subject in dict.fromkeys(o.subjects)
+        )
         if state_digest(replayed, result.writes) != header.state_digest:
             raise IntegrityError(
                 f"block {height} state digest does not match the replayed changes",
@@ -286,6 +295,7 @@ def _walk(
             progress(height, top)
 
     report.log_root = compact.root().hex()
+    _check_subjects(store, subjects)
     _check_nodes(store, all_leaves)
     _check_checkpoints(store, origin or "", roots, report)
     _check_state(store, state, report)
@@ -404,6 +414,65 @@ def _check_checkpoints(
                 f"the log has {expected.hex() if expected else 'no block ending there'}"
             )
         report.checkpoints += 1
+
+
+def _check_index_rows(
+    txs: list[StoredTx], outcomes: list[TxOutcome], height: int, time: int
+) -> None:
+    """Check the columns the audit trail reads against the replayed transactions.
+
+    The trail lists department, type, time and message from these columns
+    without decoding each transaction, so an edit to them would change what
+    an auditor sees while the signed bytes stay intact.
+    """
+    for stored, outcome in zip(txs, outcomes, strict=True):
+        expected = (
+            height,
+            time,
+            outcome.tx.type if outcome.tx else "",
+            outcome.tx.dept if outcome.tx else "",
+            outcome.message,
+        )
+        found = (stored.height, stored.time, stored.type, stored.dept, stored.message)
+        if found != expected:
+            names = ("height", "time", "type", "department", "message")
+            pairs = zip(names, found, expected, strict=True)
+            column = next(n for n, a, b in pairs if a != b)
+            raise IntegrityError(
+                f"transaction {stored.id} in block {height}: the transaction index "
+                f"records a {column} that differs from the transaction's own",
+                height=height,
+                tx_id=stored.id,
+            )
+
+
+class _SubjectDigest:
+    """An order-free digest of (subject, log index) pairs, with their count.
+
+    The audit index of subjects is checked against the replay without holding
+    a million pairs in memory: each pair's SHA-256 is added modulo 2**256.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.count = 0
+
+    def add(self, pairs: Iterable[tuple[str, int]]) -> None:
+        for subject, seq in pairs:
+            digest = hashlib.sha256(f"{subject}\x00{seq}".encode()).digest()
+            self.total = (self.total + int.from_bytes(digest, "big")) % (1 << 256)
+            self.count += 1
+
+
+def _check_subjects(store: LedgerStore, expected: _SubjectDigest) -> None:
+    stored = _SubjectDigest()
+    stored.add(store.subject_rows())
+    if (stored.count, stored.total) != (expected.count, expected.total):
+        raise IntegrityError(
+            f"the audit index of subjects holds {stored.count} entries that differ "
+            f"from the {expected.count} the replayed transactions name: rows were "
+            "added, removed or changed; restore the node home from a backup"
+        )
 
 
 def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -> None:
