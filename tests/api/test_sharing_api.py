@@ -298,7 +298,7 @@ def test_delivery_grant_of_other_resource_refused(api: Api) -> None:
     response = api.get(
         f"/v1/grants/{grant_id}/delivery", CONSUMER, params={"resource": other}
     )
-    _assert_refused(api, response, other, "no-grant")
+    _assert_refused(api, response, other, "wrong-resource")
 
 
 def test_delivery_expired_grant_refused(api: Api, clock: DemoClock) -> None:

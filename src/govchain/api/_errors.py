@@ -73,6 +73,7 @@ POLICY_REASONS = frozenset(
         "wrong-consumer",
         "wrong-fields",
         "wrong-key-id",
+        "wrong-resource",
     }
 )
 

@@ -200,8 +200,8 @@ def deliver_under_grant(
             )
         resource = str(grant["resource"])
     elif grant is not None and grant["resource"] != resource:
-        # A grant covers one resource: for any other it is an attempt without
-        # a grant, which the provider records and the rules refuse.
+        # A grant covers one resource: the rules refuse it for any other with
+        # reason wrong-resource, and the provider records the attempt.
         logger.info(
             "delivery of %s asked under grant %s of resource %s by %s",
             resource,
@@ -209,7 +209,6 @@ def deliver_under_grant(
             grant["resource"],
             client_of(request),
         )
-        return _deliver(writer, ctx, caller, None, resource)
     return _deliver(writer, ctx, caller, grant_id, resource)
 
 
