@@ -400,3 +400,17 @@ def test_data_import_unreadable_records_nothing(home: Path, tmp_path: Path) -> N
     assert "bad.csv" in result.stderr
     after = json.loads(govchain(home, "audit", "--json", passphrase=None).stdout)
     assert after == before
+
+
+def test_compare_names_missing_ledger(home: Path, tmp_path: Path) -> None:
+    result = govchain(home, "compare", str(home), str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "is not a node home" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_checkpoint_names_missing_file(home: Path, tmp_path: Path) -> None:
+    result = govchain(home, "checkpoint", str(tmp_path / "missing.note"))
+    assert result.returncode == 2
+    assert "missing.note does not exist" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -18,6 +18,7 @@ from typing import Any
 from govchain.archive.anchoring import Leaf
 from govchain.archive.metadata import Metadata
 from govchain.archive.store import ObjectRef
+from govchain.errors import IntegrityError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -107,9 +108,17 @@ class ArchiveIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise IntegrityError(
+                f"archive index {path} cannot be read ({exc}); restore it from a "
+                "backup of the node home, as the replicas alone do not hold the "
+                "items' metadata and proofs"
+            ) from exc
 
     def close(self) -> None:
         self.db.close()

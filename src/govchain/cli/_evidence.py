@@ -19,6 +19,7 @@ from govchain.cli._context import (
     print_table,
 )
 from govchain.cli._remote import ApiClient
+from govchain.errors import ConfigError
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
 from govchain.evidence.archive_bag import is_archive_bag
 from govchain.evidence.bundle import load_bundle
@@ -172,6 +173,8 @@ def checkpoint(
             raise typer.Exit(1)
         print_raw(latest[1].decode("utf-8"))
         return
+    if not file.is_file():
+        raise ConfigError(f"checkpoint file {file} does not exist; pass a note file")
     node = state.node_or_api()
     if isinstance(node, ApiClient):
         store = state.read_store()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from govchain.cli._context import print_raw
+from govchain.errors import ConfigError
 from govchain.ledger.forks import (
     ChainReport,
     check_chain,
@@ -23,7 +24,13 @@ def _chain(path: Path) -> ChainReport | Path:
     """Read a `.jsonl` header export, or return the ledger file of a node home."""
     if path.suffix == ".jsonl":
         return check_chain(read_header_export(path), str(path))
-    return path / "ledger.sqlite" if path.is_dir() else path
+    ledger = path / "ledger.sqlite" if path.is_dir() else path
+    if not ledger.is_file():
+        raise ConfigError(
+            f"{path} is not a node home, a ledger.sqlite file or a .jsonl header "
+            f"export: {ledger} does not exist; pass one of those"
+        )
+    return ledger
 
 
 def compare(
