@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from govchain.certs.service import CertificateService, Holder
+from govchain.cli import main
 from govchain.demo.people import synthetic_people
 from govchain.demo.scenarios import DemoClock
-from govchain.node import Node
+from govchain.node import HOME_ENV, Node
 
 ISSUER = "city-health"
 OTHER = "city-market"
@@ -64,3 +66,38 @@ def setup(node: Node, clock: DemoClock) -> Iterator[Setup]:
         yield Setup(node, service, clock, kid)
     finally:
         service.close()
+
+
+@dataclass
+class Run:
+    """Exit code and output of one CLI command."""
+
+    code: int
+    out: str
+    err: str
+
+
+Runner = Callable[..., Run]
+
+
+@pytest.fixture
+def govchain(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Runner:
+    """Run `govchain ARGS` in this process through `main`, as a shell would.
+
+    `main` maps errors to exit codes, so the codes and messages are the ones a
+    user gets. GOVCHAIN_HOME is unset unless a test passes --home.
+    """
+    monkeypatch.delenv(HOME_ENV, raising=False)
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["govchain", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        captured = capsys.readouterr()
+        code = exited.value.code
+        return Run(code if isinstance(code, int) else 1, captured.out, captured.err)
+
+    return run

@@ -22,4 +22,12 @@ def test_demo_step_outcome(node: Node, clock: DemoClock) -> None:
     assert "1 revoked" in outcome
     assert node.store.get("certissuer", HOSPITAL) is not None
     assert (node.home.path / "certs" / "demo").is_dir()
-    assert "the issuer has revoked this certificate" in output.getvalue()
+    lines = [
+        line
+        for line in output.getvalue().splitlines()
+        if line.startswith("after revocation")
+    ]
+    assert len(lines) == 1
+    assert "INVALID (revoked)" in lines[0]
+    assert lines[0].count("revoked this certificate") == 1
+    assert "holder-unfit" in lines[0]

@@ -11,7 +11,11 @@ from govchain.certs import card_pdf, decode_image_bytes, qr_png, qr_svg
 from govchain.certs.cose import sign1
 from govchain.certs.cwt import encode_claims
 from govchain.certs.qrtext import pack
-from govchain.certs.registry import certificate_status, trust_from_state
+from govchain.certs.registry import (
+    certificate_status,
+    operator_key_of,
+    trust_from_state,
+)
 from govchain.certs.revocation import read_revocation_list
 from govchain.certs.service import Holder
 from govchain.certs.trust import read_trust_list
@@ -212,14 +216,15 @@ def test_revocation_list_incremental(setup: Setup) -> None:
     first, second = setup.service.issue(
         ISSUER, "food-health", holders(2), now=setup.now()
     )
-    trust = read_trust_list(setup.service.trust_list(), operator_key=None)
+    operator_key = operator_key_of(setup.node.store)[1]
+    trust = read_trust_list(setup.service.trust_list(), operator_key=operator_key)
     setup.service.set_status(ISSUER, first.id, "revoked", "issued-in-error")
     part = setup.service.revocation_list()
-    trust.apply_revocations(read_revocation_list(part, operator_key=None))
+    trust.apply_revocations(read_revocation_list(part, operator_key=operator_key))
     setup.service.set_status(ISSUER, second.id, "suspended", "under-review")
     more = setup.service.revocation_list(since=part["until"])
     assert len(more["entries"]) == 1
-    trust.apply_revocations(read_revocation_list(more, operator_key=None))
+    trust.apply_revocations(read_revocation_list(more, operator_key=operator_key))
     assert verify_text(first.qr_text, trust, at=setup.now()).code == "revoked"
     assert verify_text(second.qr_text, trust, at=setup.now()).code == "suspended"
 

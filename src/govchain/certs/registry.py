@@ -12,7 +12,7 @@ from govchain.certs._handlers import (
     TEMPLATE_NS,
 )
 from govchain.certs.trust import RevocationEntry, TrustStore, store_from_records
-from govchain.errors import ValidationError
+from govchain.errors import ConfigError, ValidationError
 from govchain.ledger.state import StateReader
 
 
@@ -42,6 +42,19 @@ def registry_records(state: StateReader) -> dict[str, Any]:
         if record["types"]
     }
     return {"keys": keys, "templates": templates, "issuers": issuers}
+
+
+def operator_key_of(state: StateReader) -> tuple[str, str]:
+    """Return the operator department and its current base64 public key."""
+    config = state.get("consortium", "config")
+    operator = None if config is None else config["consortium"]["operator"]
+    record = None if operator is None else state.get("dept", operator)
+    if record is None or not record.get("public_key"):
+        raise ConfigError(
+            "the ledger names no operator with a public key; the node home has no "
+            "genesis yet"
+        )
+    return str(operator), str(record["public_key"])
 
 
 def trust_from_state(state: StateReader) -> TrustStore:

@@ -40,6 +40,10 @@ from govchain.node._node import Node, Receipt
 logger = logging.getLogger(__name__)
 
 DAY_S = 86_400
+#: Maximum length of a holder's name, in characters, so that a wrong column or
+#: a pasted paragraph is rejected instead of clipped on the card.
+# NOTE: 64 is a chosen limit, not measured against the card's layout.
+MAX_NAME_CHARS = 64
 
 
 #: Rejection reasons of the certificate handlers that are rules, not bad input.
@@ -312,9 +316,17 @@ class CertificateService:
                 "check it against the identity document",
                 reason="bad-holder",
             ) from exc
+        name = holder.name.strip()
+        if len(name) > MAX_NAME_CHARS:
+            # The length only: a name never appears in a message.
+            raise ValidationError(
+                f"{where}: the name has {len(name)} characters, more than the "
+                f"{MAX_NAME_CHARS} a certificate card shows",
+                reason="bad-holder",
+            )
         claims = {
             **holder.claims,
-            "name": holder.name.strip(),
+            "name": name,
             "id_masked": mask_id(holder_id),
         }
         try:

@@ -73,6 +73,9 @@ class TrustStore:
     revocations: dict[str, RevocationEntry] = field(default_factory=dict)
     #: Sequence number after the last revocation entry applied.
     revocations_until: int = 0
+    #: Whether a revocation source was applied; without one the verifier skips
+    #: the status step, since it cannot tell a revoked certificate from a valid one.
+    revocations_known: bool = False
     source: str = ""
 
     def add_foreign_key(
@@ -94,7 +97,12 @@ class TrustStore:
         )
 
     def apply_revocations(self, entries: list[RevocationEntry]) -> None:
-        """Apply revocation entries in order; entries already applied are skipped."""
+        """Apply revocation entries in order; entries already applied are skipped.
+
+        An empty list still counts as a revocation source: it states that
+        nothing was revoked up to its end.
+        """
+        self.revocations_known = True
         for entry in sorted(entries, key=lambda e: e.seq):
             if entry.seq < self.revocations_until:
                 continue
@@ -129,9 +137,9 @@ def check_document(
 ) -> dict[str, Any]:
     """Check the signature of a signed trust or revocation list and return it.
 
-    `operator_key` is the base64 Ed25519 public key the signer must have;
-    without it the embedded key is used and a warning is logged, because then
-    the file vouches for itself.
+    `operator_key` is the base64 Ed25519 public key the signer must have. It
+    must come from outside the document: the key embedded in the document only
+    proves that someone signed it, so `None` raises `VerificationError`.
     """
     if not isinstance(document, dict) or document.get("format") != expected_format:
         raise VerificationError(f"the file is not a {expected_format} document")
@@ -144,16 +152,22 @@ def check_document(
             f"the {expected_format} document has no valid signer or signature"
         ) from exc
     if operator_key is None:
-        logger.warning(
-            "checking a %s against the key inside it (kid %s): pass the operator's "
-            "public key to pin it",
-            expected_format,
-            public.kid,
+        raise VerificationError(
+            f"the {expected_format} document was not checked: no operator key was "
+            "given, and the key embedded in the document cannot vouch for itself"
         )
-    elif operator_key != public.to_b64():
+    try:
+        pinned = PublicKey.from_b64(operator_key)
+    except KeyFormatError as exc:
+        raise VerificationError(
+            f"the operator key given to check the {expected_format} document is not "
+            "a base64 Ed25519 public key"
+        ) from exc
+    if pinned.to_b64() != public.to_b64():
         raise VerificationError(
             f"the {expected_format} document is signed by key {public.kid}, not by "
-            "the operator key given"
+            f"the operator key {pinned.kid}; it was not issued by this consortium's "
+            "operator or the operator key changed"
         )
     body = {k: v for k, v in document.items() if k != "signature"}
     public.verify(domain + canonical_json(body), signature)

@@ -12,7 +12,9 @@
    clock-skew allowance;
 7. template: the type is known, the issuer may issue it, the claims fit it
    (skipped for keys given without an issuer, such as EU DCC signers);
-8. status: the certificate is not on the revocation list as revoked or suspended.
+8. status: the certificate is not on the revocation list as revoked or suspended
+   (skipped, and listed in `Verdict.skipped`, when the trust store has no
+   revocation source or the certificate has no id).
 
 It returns a `Verdict` and never raises for a bad certificate.
 """
@@ -151,7 +153,7 @@ def verify_text(
 
         # 8. Revocation list.
         step = "status"
-        if claims.cert_id:
+        if claims.cert_id and trust.revocations_known:
             _check_revocations(claims, trust)
             verdict.steps[step] = True
         else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +34,8 @@ from govchain.certs._handlers import KEY_NS, REASON_CODES, TEMPLATE_NS
 from govchain.certs.errors import CertificateError
 from govchain.certs.keys import load_trust_file
 from govchain.certs.qrtext import strip_scanner_newline
+from govchain.certs.registry import operator_key_of
+from govchain.certs.service import MAX_NAME_CHARS
 from govchain.certs.verify import Verdict, iso_time
 from govchain.cli._context import (
     CliState,
@@ -40,7 +44,10 @@ from govchain.cli._context import (
     print_json,
     print_table,
 )
+from govchain.crypto.keys import KeyFormatError, PublicKey
 from govchain.errors import ConfigError, ValidationError
+from govchain.node import HOME_ENV
+from govchain.tabular._text import decode
 
 app = typer.Typer(
     help="Electronic certificates: issue, verify, look up and revoke.",
@@ -211,44 +218,71 @@ def key_list(ctx: typer.Context) -> None:
 # -- issuance -------------------------------------------------------------------
 
 
-def _read_holders(path: Path) -> list[Holder]:
-    """Read holders from JSON (a list of objects) or CSV (UTF-8, a header row).
+def _read_holders(path: Path, *, encoding: str | None = None) -> list[Holder]:
+    """Read holders from JSON (a list of objects) or CSV (a header row).
 
     Each holder has `holder_id`, `name` and the template's claims; in CSV every
-    other column is a claim, and `true`/`false` become booleans.
+    other column is a claim, and `true`/`false` become booleans. The text
+    encoding is detected as for data imports (UTF-8, UTF-16, GB18030, Big5)
+    unless `encoding` names it.
     """
     try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise ConfigError(
-            f"holder file {path} is unreadable: {exc}", path=str(path)
+            f"holder file {path} is unreadable: {exc.strerror}", path=str(path)
         ) from exc
-    if path.suffix.lower() == ".json":
-        try:
-            rows: list[dict[str, Any]] = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"holder file {path} is not JSON: {exc}", path=str(path)
-            ) from exc
-    else:
-        rows = [
-            {k: {"true": True, "false": False}.get(v, v) for k, v in row.items()}
-            for row in csv.DictReader(text.splitlines())
-        ]
+    text, _codec = decode(data, source=f"holder file {path}", encoding=encoding)
+    is_json = path.suffix.lower() == ".json"
+    rows = _json_rows(path, text) if is_json else _csv_rows(text)
+    if not rows:
+        raise ValidationError(
+            f"holder file {path} lists no holders; add one row per holder below "
+            "the header row holder_id,name,...",
+            reason="no-holders",
+        )
     holders = []
-    for number, row in enumerate(
-        rows, start=2 if path.suffix.lower() != ".json" else 1
-    ):
+    # CSV rows are numbered as a spreadsheet shows them, after the header row.
+    for number, row in enumerate(rows, start=1 if is_json else 2):
+        where = f"{path} {'entry' if is_json else 'row'} {number}"
         if not isinstance(row, dict) or not row.get("holder_id") or not row.get("name"):
             raise ValidationError(
-                f"{path} row {number}: holder_id and name are required",
+                f"{where}: holder_id and name are required", reason="bad-holder"
+            )
+        name = str(row["name"]).strip()
+        if len(name) > MAX_NAME_CHARS:
+            raise ValidationError(
+                f"{where}: the name has {len(name)} characters, more than the "
+                f"{MAX_NAME_CHARS} a certificate card shows; check the name column",
                 reason="bad-holder",
             )
         claims = {
             k: v for k, v in row.items() if k not in ("holder_id", "name") and v != ""
         }
-        holders.append(Holder(str(row["holder_id"]), str(row["name"]), claims))
+        holders.append(Holder(str(row["holder_id"]), name, claims))
     return holders
+
+
+def _json_rows(path: Path, text: str) -> list[Any]:
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"holder file {path} is not JSON: {exc}", path=str(path)
+        ) from exc
+    if not isinstance(rows, list):
+        raise ConfigError(
+            f"holder file {path} must hold a JSON list of holder objects",
+            path=str(path),
+        )
+    return rows
+
+
+def _csv_rows(text: str) -> list[Any]:
+    return [
+        {k: {"true": True, "false": False}.get(v, v) for k, v in row.items()}
+        for row in csv.DictReader(text.splitlines())
+    ]
 
 
 @app.command()
@@ -266,9 +300,13 @@ def issue(
     images: Annotated[
         bool, typer.Option(help="Write PNG, SVG and PDF as well as the text.")
     ] = True,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding of the holder file (default: detected)."),
+    ] = None,
 ) -> None:
     """Issue certificates to the holders in a file and write them to a folder."""
-    people = _read_holders(holders)
+    people = _read_holders(holders, encoding=encoding)
     out.mkdir(parents=True, exist_ok=True)
     with _service(ctx) as service:
         issued = service.issue(as_dept, cert_type, people, valid_days=days)
@@ -391,6 +429,27 @@ def trust_export(
         _write(service.trust_list(), out)
 
 
+@trust_app.command("operator-key")
+def trust_operator_key(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(help="Output file.")] = None,
+) -> None:
+    """Write the operator's public key, which offline verifiers pin with --operator-key."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        operator, key = operator_key_of(store)
+    finally:
+        store.close()
+    kid = PublicKey.from_b64(key).kid
+    text = f"# govchain operator key of {operator} (kid {kid})\n{key}\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, "ascii")
+        err_console.print(f"wrote {out}")
+
+
 @revocations_app.command("export")
 def revocations_export(
     ctx: typer.Context,
@@ -405,13 +464,58 @@ def revocations_export(
 # -- verification -------------------------------------------------------------------
 
 
+#: Endings that mark an argument of `verify` as a file name rather than QR text.
+FILE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".txt", ".pdf")
+#: A URI scheme such as `https:`. QR codes often hold URLs, which contain `/`
+#: but are text. A one-letter scheme does not count, because `C:` starts a
+#: Windows path.
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def _looks_like_path(value: str) -> bool:
+    """Return whether `verify` reads `value` as a file name."""
+    if value.startswith(("GC1:", "HC1:")) or _URI_SCHEME.match(value):
+        return False
+    separators = {os.sep, "/", os.altsep or os.sep}
+    return any(sep in value for sep in separators) or value.lower().endswith(
+        FILE_SUFFIXES
+    )
+
+
 def _read_input(value: str) -> str:
+    """Return the QR text of `verify`'s argument: the text, a text file or an image.
+
+    Raises `ConfigError` (exit 2) for an empty argument, a directory, and a
+    file name that does not exist, so a typing mistake is not reported as an
+    invalid certificate.
+    """
+    if not value.strip():
+        raise ConfigError(
+            "no certificate given: pass the QR text, a file with the text or a QR "
+            "image file"
+        )
     path = Path(value)
+    if len(value) < 4096 and path.is_dir():
+        raise ConfigError(
+            f"{value} is a directory; pass one certificate file (QR text or image)",
+            path=value,
+        )
     if len(value) < 4096 and path.is_file():
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"certificate file {value} is unreadable: {exc.strerror}", path=value
+            ) from exc
         if data[:4] in (b"GC1:", b"HC1:"):
             return strip_scanner_newline(data.decode("ascii", errors="replace"))
         return decode_image_file(path)
+    if _looks_like_path(value):
+        raise ConfigError(
+            f"certificate file {value} not found; check the path, or pass the QR "
+            "text itself (it starts with GC1: or HC1:)",
+            path=value,
+        )
     return strip_scanner_newline(value)
 
 
@@ -420,6 +524,57 @@ def _load_json(path: Path) -> Any:
         return json.loads(path.read_text("utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is unreadable: {exc}", path=str(path)) from exc
+
+
+def _operator_key(ctx: typer.Context, value: str | None, what: str) -> str:
+    """Return the operator's base64 public key that `what` must be signed with.
+
+    `value` is the `--operator-key` option: a file holding the key, or the key
+    itself. Without it the key comes from the ledger of the node home, if one
+    is set. A list checked only against the key inside it would vouch for
+    itself, so without either the command fails.
+    """
+    if value is not None:
+        return _read_operator_key(value)
+    state: CliState = ctx.obj
+    if state.home_path is None and not os.environ.get(HOME_ENV):
+        raise ConfigError(
+            f"the {what}'s signature was not checked: pass --operator-key FILE "
+            "(the operator's public key, written by `govchain cert trust-list "
+            "operator-key` on a node of the consortium) or --home DIR of a node "
+            f"of the consortium (or set {HOME_ENV})"
+        )
+    store = state.read_store()
+    try:
+        _operator, key = operator_key_of(store)
+    finally:
+        store.close()
+    return key
+
+
+def _read_operator_key(value: str) -> str:
+    path = Path(value)
+    if len(value) < 4096 and path.is_file():
+        try:
+            lines = path.read_text("ascii").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"operator key file {value} is unreadable: {exc}", path=value
+            ) from exc
+        found = [line.strip() for line in lines if line.strip()[:1] not in ("", "#")]
+        text = found[0] if len(found) == 1 else ""
+        source = f"operator key file {value}"
+    else:
+        text = value.strip()
+        source = f"--operator-key {value!r}"
+    try:
+        return PublicKey.from_b64(text).to_b64()
+    except KeyFormatError as exc:
+        raise ConfigError(
+            f"{source} is neither a file with one base64 Ed25519 public key nor "
+            "such a key; write it with `govchain cert trust-list operator-key`",
+            path=value,
+        ) from exc
 
 
 def _trust(
@@ -436,7 +591,8 @@ def _trust(
         for path in trust_certs:
             trust.add_foreign_key(load_trust_file(path), allow_unprotected_alg=True)
     elif trust_list is not None:
-        trust = read_trust_list(_load_json(trust_list), operator_key=operator_key)
+        pinned = _operator_key(ctx, operator_key, "trust list")
+        trust = read_trust_list(_load_json(trust_list), operator_key=pinned)
     else:
         state: CliState = ctx.obj
         store = state.read_store()
@@ -445,8 +601,9 @@ def _trust(
         finally:
             store.close()
     for path in revocations:
+        pinned = _operator_key(ctx, operator_key, "revocation list")
         trust.apply_revocations(
-            read_revocation_list(_load_json(path), operator_key=operator_key)
+            read_revocation_list(_load_json(path), operator_key=pinned)
         )
     return trust
 
@@ -473,7 +630,9 @@ def verify(
     operator_key: Annotated[
         str | None,
         typer.Option(
-            help="Operator's Ed25519 public key (base64) the lists must be signed with."
+            help="Operator's Ed25519 public key the lists must be signed with: a "
+            "file holding it in base64, or the base64 itself (default: from the "
+            "node home's ledger)."
         ),
     ] = None,
     at: Annotated[
@@ -484,15 +643,22 @@ def verify(
 ) -> None:
     """Verify a certificate offline; exit 0 only when it is valid.
 
-    Without --trust-cert or --trust-list the ledger of the node home is the trust source.
+    Without --trust-cert or --trust-list the ledger of the node home is the trust
+    source. With --trust-list and no --revocation-list the revocation status is
+    not checked, and the output states that.
     """
-    trust = _trust(ctx, trust_cert or [], trust_list, revocations or [], operator_key)
-    moment = int(time.time()) if at is None else _parse_time(at)
+    # The argument is read first, so a mistyped file name is reported as such
+    # even when the trust options are wrong too.
+    text: str | None = None
     try:
-        verdict = verify_text(_read_input(qr), trust, at=moment, skew=skew)
+        text = _read_input(qr)
     except CertificateError as exc:
         # Only reading an image raises; the verifier itself returns a verdict.
         verdict = Verdict(code=exc.code, message=str(exc), steps={"image": False})
+    trust = _trust(ctx, trust_cert or [], trust_list, revocations or [], operator_key)
+    moment = int(time.time()) if at is None else _parse_time(at)
+    if text is not None:
+        verdict = verify_text(text, trust, at=moment, skew=skew)
     if as_json:
         print_json(verdict.to_dict())
     elif verdict.valid:
@@ -501,6 +667,13 @@ def verify(
         console.print(
             f"VALID: {c.type or 'EU DCC'} certificate by {c.issuer}, valid until {iso_time(c.expires_at)}"
         )
+        if "status" in verdict.skipped:
+            console.print(
+                "  revocation not checked: no revocation list was given, so a "
+                "revoked or suspended certificate also shows VALID; pass "
+                "--revocation-list FILE",
+                highlight=False,
+            )
         for name, value in c.claims.items():
             console.print(f"  {name}: {value}")
     else:

@@ -148,8 +148,10 @@ def _play(
         )
     )
     refused = verify_text(revoked.qr_text, trust, at=now())
+    # The message names the status, date and reason, so the summary is left out.
     say(
-        f"after revocation the inspector's check says: {refused.summary} ({refused.message})"
+        f"after revocation the inspector's check says: INVALID ({refused.code}): "
+        f"{refused.message}"
     )
 
     # 5. Market regulation reads the statuses from the ledger.
