@@ -77,6 +77,19 @@ def test_conditional_needs_owner(node: Node, tmp_path: Path) -> None:
     assert approved["status"] == "granted"
 
 
+def test_repeated_request_refused_while_pending(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    first = _request(node, "city-cdc", resource_id)
+    with pytest.raises(PolicyError) as refused:
+        _request(node, "city-cdc", resource_id)
+    assert refused.value.reason == "duplicate-request"
+    assert first["id"] in str(refused.value)
+    # Other terms are another request, and a decided one may be asked again.
+    assert _request(node, "city-cdc", resource_id, term_days=60)["status"] == "pending"
+    sharing.reject(node, "city-health", first["id"], "no legal basis")
+    assert _request(node, "city-cdc", resource_id)["status"] == "pending"
+
+
 def test_level_four_needs_operator_first(node: Node, tmp_path: Path) -> None:
     resource_id = _resource(node, tmp_path, sharing_type="conditional", level=4)
     req = _request(node, "city-market", resource_id)

@@ -29,6 +29,8 @@ from govchain.sharing.policy import approval_path
 REQUEST_NS = "request"
 GRANT_NS = "grant"
 DELIVERY_NS = "delivery"
+#: Pending requests by consumer, resource and terms, to refuse repeats.
+OPEN_REQUEST_NS = "open-request"
 
 DAY_MS = 86_400_000
 #: Maximum term of a grant: ten years.
@@ -135,6 +137,8 @@ def request(ctx: TxContext) -> None:
         or not 1 <= term <= MAX_TERM_DAYS
     ):
         raise _bad(f"field term_days must be an integer from 1 to {MAX_TERM_DAYS}")
+    open_key = _open_request_key(consumer, resource["id"], fields, purpose, term)
+    _refuse_repeat(ctx, open_key)
     consortium = current_consortium(ctx)
     path = approval_path(
         consortium,
@@ -184,7 +188,38 @@ def request(ctx: TxContext) -> None:
     if not steps:
         req["status"] = "granted"
         req["grant"] = _grant(ctx, req)["id"]
+    else:
+        ctx.state.put(OPEN_REQUEST_NS, open_key, {"request": req["id"]})
     ctx.state.put(REQUEST_NS, req["id"], req)
+
+
+def _open_request_key(
+    consumer: str, resource_id: str, fields: list[str], purpose: str, term: int
+) -> str:
+    """Key of a request's terms, so that the same request made twice is found."""
+    terms = canonical_json(
+        {"fields": sorted(fields), "purpose": purpose, "term_days": term}
+    )
+    return f"{consumer}|{resource_id}|{hashlib.sha256(terms).hexdigest()[:32]}"
+
+
+def _refuse_repeat(ctx: TxContext, open_key: str) -> None:
+    """Refuse a request identical to one of the consumer's still pending.
+
+    A form sent twice, or a retried call, would otherwise put two requests in
+    the owner's inbox. The index entry stays after a decision; it counts only
+    while the request it names is pending.
+    """
+    entry = ctx.state.get(OPEN_REQUEST_NS, open_key)
+    if entry is None:
+        return
+    earlier = ctx.state.get(REQUEST_NS, entry["request"])
+    if earlier is not None and earlier["status"] == "pending":
+        raise PolicyError(
+            f"request {earlier['id']!r} with the same fields, purpose and term is "
+            "still pending; wait for its decision instead of asking again",
+            reason="duplicate-request",
+        )
 
 
 def _pending_request(ctx: TxContext) -> dict[str, Any]:
