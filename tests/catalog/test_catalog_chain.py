@@ -178,3 +178,70 @@ def test_field_level_and_kind_checked(node: Node) -> None:
             sharing="conditional",
             fields=[{"name": "a", "type": "string", "level": 7}],
         )
+
+
+def test_import_rejects_data_row_header(node: Node, tmp_path: Path) -> None:
+    from govchain.datasets import DatasetStore
+
+    fields = [
+        {"name": name, "type": "string", "description": ""}
+        for name in ("姓名", "身份证号", "手机")
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=3, sharing="conditional", fields=fields
+    )
+    path = tmp_path / "noheader.csv"
+    path.write_text("张三,男,35\n李四,女,41\n", "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        catalog.import_version(
+            node, DatasetStore(tmp_path / "o"), "city-health", resource_id, path
+        )
+    message = str(refused.value)
+    assert refused.value.reason == "data-in-header"
+    assert "noheader.csv: the header row is missing or is a data row" in message
+    assert "张三" not in message
+    assert catalog.versions(node.store, resource_id) == []
+
+
+def test_publish_masks_extra_columns(node: Node) -> None:
+    from govchain.tabular import Table
+
+    fields = [{"name": "代码", "type": "string", "description": ""}]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    record = catalog.get_resource(node.store, resource_id)
+    table = Table(
+        source="t.csv",
+        sheet=None,
+        header=("代码", "13800138000"),
+        rows=[("A1", "x")],
+        row_numbers=[2],
+        encoding="utf-8",
+        header_row=1,
+    )
+    with pytest.raises(ValidationError) as refused:
+        catalog.dataset_from_table(record, table)
+    assert "13800138000" not in str(refused.value)
+    assert "<mobile number>" in str(refused.value)
+
+
+def test_cli_import_encoding(node: Node, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from govchain.cli._app import app
+
+    fields = [
+        {"name": name, "type": "string", "description": ""} for name in ("name", "city")
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    node.close()
+    path = tmp_path / "latin.csv"
+    path.write_bytes("name,city\nJosé,Zürich\n".encode("latin-1"))
+    args = ["--home", str(node.home.path), "data", "import", str(path)]
+    args += ["--as", "city-health", "--resource", resource_id]
+    result = CliRunner().invoke(app, [*args, "--encoding", "latin-1"])
+    assert result.exit_code == 0, result.output
+    assert f"imported latin.csv as {resource_id}@1: 1 rows" in result.output

@@ -164,3 +164,18 @@ def test_cli_process_json_is_the_report(tmp_path: Path) -> None:
     assert hashlib.sha256(body).hexdigest() == (
         "9e635378b53087d3b9c33258de9e2f179046807b0335078ce1b1f8ddf2a7c21d"
     )
+
+
+def test_cli_validate_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("name,city\nJosé,Zürich\nRenée,Genève\n".encode("latin-1"))
+    standard = tmp_path / "places.json"
+    standard.write_text(
+        json.dumps({"fields": [{"name": "name"}, {"name": "city"}]}), "utf-8"
+    )
+    args = ["validate", str(path), "--standard", str(standard)]
+    result = CliRunner().invoke(app, args)
+    assert "--encoding" in str(result.exception)
+    result = CliRunner().invoke(app, [*args, "--encoding", "latin-1"])
+    assert result.exit_code == 0, result.output
+    assert "latin.csv: valid against places.json" in result.output

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from govchain.errors import ValidationError
 from govchain.standards import (
     Finding,
     Standard,
@@ -15,7 +16,7 @@ from govchain.standards import (
     parse_standard,
     validate_table,
 )
-from govchain.tabular import read_table
+from govchain.tabular import Table, read_table
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "standards"
 
@@ -257,8 +258,20 @@ def test_validate_physical_row_numbers(tmp_path: Path) -> None:
     assert found(validation) == [(3, "w", "extra-column"), (6, "v", "type")]
 
 
-def test_validate_empty_table(tmp_path: Path) -> None:
-    validation = check_csv(tmp_path, "v\n", one_field(constraints={"required": True}))
+def test_validate_empty_table() -> None:
+    # read_table rejects a file without data rows, so the table is built here.
+    table = Table(
+        source="table.csv",
+        sheet=None,
+        header=("v",),
+        rows=[],
+        row_numbers=[],
+        encoding="utf-8",
+        header_row=1,
+        notes=(),
+    )
+    standard = parse_standard(one_field(constraints={"required": True}))
+    validation = validate_table(table, standard)
     assert validation.row_count == 0
     assert list(validation.findings()) == []
     assert validation.valid
@@ -338,3 +351,34 @@ def test_validate_maximum_each_type(
     document = one_field(type=kind, constraints={"maximum": bound})
     validation = check_csv(tmp_path, f"v\n{cell}\n", document)
     assert found(validation) == [(2, "v", "maximum")]
+
+
+def test_validate_rejects_data_row_header(tmp_path: Path) -> None:
+    document = {"fields": [{"name": "姓名"}, {"name": "性别"}, {"name": "年龄"}]}
+    with pytest.raises(ValidationError) as refused:
+        check_csv(tmp_path, "张三,男,35\n李四,女,41\n", document)
+    message = str(refused.value)
+    assert refused.value.reason == "data-in-header"
+    assert "the header row is missing or is a data row: row 1" in message
+    assert "column(s) 3" in message
+    assert "张三" not in message
+    assert "35" not in message
+
+
+def test_validate_masks_extra_column_names() -> None:
+    # read_table rejects such a header, so the table is built here.
+    table = Table(
+        source="t.csv",
+        sheet=None,
+        header=("v", "110101199003074514", "电话13800138000"),
+        rows=[("1", "2", "3")],
+        row_numbers=[2],
+        encoding="utf-8",
+        header_row=1,
+    )
+    validation = validate_table(table, parse_standard(one_field()))
+    extra = [f for f in validation.findings() if f.rule == "extra-column"]
+    assert [f.column for f in extra] == ["<ID number>", "电话<mobile number>"]
+    for finding in extra:
+        assert "110101199003074514" not in finding.message
+        assert "13800138000" not in finding.message

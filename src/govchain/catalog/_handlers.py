@@ -2,7 +2,9 @@
 
 A resource record names its owner department, and every later change to it
 must be signed by that owner, so no other department (the operator included)
-can alter a catalog entry behind its owner's back.
+can alter a catalog entry behind its owner's back. Free text that holds an ID
+or mobile number is rejected (reason `personal-data`), because it would stay
+on the ledger.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from typing import Any
 
 from govchain.errors import PolicyError, ValidationError
+from govchain.governance.personal_data import check_free_text
 from govchain.ledger.state import TxContext, handler
 from govchain.standards._handlers import resolve_reference
 
@@ -150,6 +153,34 @@ def _tags(value: Any) -> list[str]:
     return sorted({t.strip() for t in value if t.strip()})
 
 
+def free_text_of(payload: dict[str, Any]) -> dict[str, object]:
+    """Return the free-text values of a catalog payload by field name.
+
+    These are the values `check_free_text` searches for ID and mobile numbers:
+    title, description, the text fields, tags, the fields' descriptions and a
+    version's transformation.
+    """
+    texts: dict[str, object] = {
+        name: payload[name]
+        for name in (
+            "title",
+            "description",
+            "standard",
+            "category",
+            "update_frequency",
+            "tags",
+            "transformation",
+        )
+        if name in payload
+    }
+    fields = payload.get("fields")
+    if isinstance(fields, list):
+        for i, item in enumerate(fields):
+            if isinstance(item, dict):
+                texts[f"fields[{i}].description"] = item.get("description")
+    return texts
+
+
 def _clean(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
@@ -178,6 +209,7 @@ def _clean(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
             ):
                 raise _bad("field min_k must be an integer from 1 (no check) to 1000")
             out[name] = value
+    check_free_text(free_text_of(out))
     return out
 
 
@@ -307,6 +339,8 @@ def publish_version(ctx: TxContext) -> None:
             raise ValidationError(
                 f"parent version {parent!r} is unknown", reason="bad-lineage"
             )
+    transformation = _text(payload, "transformation", required=False, limit=500)
+    check_free_text({"transformation": transformation})
     number = record["versions"] + 1
     version_id = f"{record['id']}@{number}"
     version = {
@@ -318,7 +352,7 @@ def publish_version(ctx: TxContext) -> None:
         "raw_hash": _hex(payload, "raw_hash", required=False),
         "row_count": row_count,
         "parents": parents,
-        "transformation": _text(payload, "transformation", required=False, limit=500),
+        "transformation": transformation,
         "standard_hash": _hex(payload, "standard_hash", required=False),
         "quality_report_hash": _hex(payload, "quality_report_hash", required=False),
         "quality_score": _text(payload, "quality_score", required=False, limit=16),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import mask_personal_data
 from govchain.tabular import Table, read_table
 
 logger = logging.getLogger(__name__)
@@ -300,7 +301,7 @@ def _choose_layout(table: Table) -> _Layout:
     )
     raise ValidationError(
         f"{table.source}: unknown catalog layout, the header has "
-        f"{', '.join(table.header)}; expected the columns of a known layout "
+        f"{', '.join(mask_personal_data(name) for name in table.header)}; expected the columns of a known layout "
         f"({expected})",
         reason="unknown-layout",
     )

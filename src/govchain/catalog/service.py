@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govchain.catalog._handlers import RESOURCE_NS, VERSION_NS
+from govchain.catalog._handlers import RESOURCE_NS, VERSION_NS, free_text_of
 from govchain.catalog.importer import Agency, read_catalog
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import check_free_text, mask_personal_data
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
@@ -28,6 +29,7 @@ from govchain.standards import (
     validate_table,
 )
 from govchain.tabular import Table, read_table
+from govchain.tabular._header_check import check_header_names
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,10 @@ def register_resource(node: Node, owner: str, **fields: Any) -> str:
 
     `fields` are the catalog fields: title, description, fields, standard,
     category, level, sharing, update_frequency, tags and optionally id.
-    Raises `ValidationError` with the ledger's reason when it is rejected.
+    Raises `ValidationError` with the ledger's reason when it is rejected, and
+    before signing when a text holds an ID or mobile number.
     """
+    check_free_text(free_text_of(fields))
     tx = node.sign(owner, "catalog.register", fields)
     receipt = _applied(node.submit_one(tx))
     return str(fields.get("id") or object_id("res", receipt.index))
@@ -53,6 +57,9 @@ def register_resource(node: Node, owner: str, **fields: Any) -> str:
 def update_resource(
     node: Node, owner: str, resource_id: str, **changes: Any
 ) -> Receipt:
+    # A rejected transaction keeps its payload on the ledger, so personal data
+    # is caught before signing.
+    check_free_text(free_text_of(changes))
     return _applied(
         node.act(owner, "catalog.update", {"resource": resource_id, **changes})
     )
@@ -99,6 +106,7 @@ def publish_version(
     if transformation_hash:
         payload["transformation_hash"] = transformation_hash
     payload.update(quality or {})
+    check_free_text({"transformation": transformation})
     _applied(node.act(owner, "catalog.publish_version", payload))
     record = node.store.get(RESOURCE_NS, resource_id)
     assert record is not None
@@ -287,7 +295,9 @@ def dataset_from_table(record: dict[str, Any], table: Table) -> Dataset:
     The columns must be the resource's registered fields, in any order; the
     dataset takes the registered types and descriptions and their order. A
     resource registered without fields takes the table's header as text fields.
-    Raises `ValidationError` naming the file and the missing or extra columns.
+    Raises `ValidationError` naming the file and the missing or extra columns,
+    or saying that the header is a data row when it has none of the fields and
+    holds values.
     """
     header = list(table.header)
     declared = record["fields"]
@@ -297,8 +307,10 @@ def dataset_from_table(record: dict[str, Any], table: Table) -> Dataset:
         ]
         return Dataset(fields=fields, rows=[list(row) for row in table.rows])
     names = [f["name"] for f in declared]
+    check_header_names(table, names)
     missing = [name for name in names if name not in header]
-    extra = [name for name in header if name not in names]
+    # Names taken from the file may be values of a data row.
+    extra = [mask_personal_data(name) for name in header if name not in names]
     if missing or extra:
         problems = []
         if missing:
@@ -354,17 +366,19 @@ def import_version(
     *,
     standard: Standard | None = None,
     sheet: str | None = None,
+    encoding: str | None = None,
 ) -> ImportResult:
     """Import a data file as a new version of a resource, all or nothing.
 
     The file is read strictly (a cell whose value cannot be trusted stops the
-    import with its location). With a `standard`, the rows are validated and
-    the quality report's hash and score are recorded with the version and the
-    report is kept beside the datasets. Invalid rows do not stop the import:
+    import with its location). `encoding` names the codec of a text file,
+    which is detected when it is `None`. With a `standard`, the rows are
+    validated and the quality report's hash and score are recorded with the
+    version and the report is kept beside the datasets. Invalid rows do not stop the import:
     the raw version keeps every row, and the report lists the invalid ones.
     Nothing is recorded when any step fails.
     """
-    table = read_table(path, sheet=sheet)
+    table = read_table(path, sheet=sheet, encoding=encoding)
     dataset = dataset_from_table(get_resource(node.store, resource_id), table)
     quality: dict[str, str] = {}
     report = None

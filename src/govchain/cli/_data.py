@@ -78,6 +78,14 @@ def validate(
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="Worksheet name for workbooks.")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Text encoding of a .csv or .tsv file, a Python codec name such "
+            "as gb18030 or latin-1; detected when omitted.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -89,7 +97,7 @@ def validate(
     """Validate a data file against a standard and print its quality report."""
     schema = _load_schema(ctx, standard)
     with _progress(f"validating {file.name} against {Path(standard).name}"):
-        table = read_table(file, sheet=sheet)
+        table = read_table(file, sheet=sheet, encoding=encoding)
         report = build_report(validate_table(table, schema))
     if as_json:
         sys.stdout.buffer.write(render_json(report) + b"\n")
@@ -121,6 +129,14 @@ def import_file(
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="Worksheet name for workbooks.")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Text encoding of a .csv or .tsv file, a Python codec name such "
+            "as gb18030 or latin-1; detected when omitted.",
+        ),
+    ] = None,
 ) -> None:
     """Import a data file as a new version of a resource, with its quality report.
 
@@ -141,6 +157,7 @@ def import_file(
                 file,
                 standard=schema,
                 sheet=sheet,
+                encoding=encoding,
             )
     finally:
         node.close()

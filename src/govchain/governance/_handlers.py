@@ -3,7 +3,8 @@
 `governance.classify` records the category, kind and level of each field of a
 version under a named rule set, and `governance.override` records a steward's
 correction of one field with the reason. Both are signed by the resource's
-owner. Each applies the effective grades (overrides win) to the catalog
+owner. A reason or evidence text with an ID or mobile number is rejected
+(reason `personal-data`). Each applies the effective grades (overrides win) to the catalog
 entry: the fields' `level` and `kind`, and the resource's `level`, which is
 the highest field level. Desensitized deliveries and the sharing approvals
 then follow the recorded grades. Only field names, categories, levels and
@@ -22,6 +23,7 @@ from govchain.catalog._handlers import (
     get_resource,
 )
 from govchain.errors import PolicyError, ValidationError
+from govchain.governance.personal_data import check_free_text
 from govchain.ledger.state import TxContext, handler
 
 CLASSIFICATION_NS = "classification"
@@ -33,6 +35,22 @@ MIN_REASON_CHARS = 10
 
 def _bad(message: str) -> ValidationError:
     return ValidationError(message, reason="bad-payload")
+
+
+def check_override_reason(reason: Any) -> str:
+    """Return `reason` when it is fit for an override; raise `ValidationError` if not.
+
+    It must be a string of 10 to 1000 characters without an ID or mobile
+    number (reason `personal-data`), because it stays on the ledger.
+    """
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_CHARS:
+        raise _bad(
+            f"an override needs a reason of at least {MIN_REASON_CHARS} characters"
+        )
+    if len(reason) > 1000:
+        raise _bad("the reason is over 1000 characters")
+    check_free_text({"reason": reason})
+    return reason
 
 
 def _owned(ctx: TxContext) -> dict[str, Any]:
@@ -66,6 +84,7 @@ def _grade(item: Any, path: str) -> dict[str, Any]:
         isinstance(e, str) and len(e) <= 100 for e in evidence
     ):
         raise _bad(f"{path}.evidence must be a list of short strings")
+    check_free_text({f"{path}.evidence": evidence})
     return {
         "field": item["field"],
         "category": category,
@@ -169,14 +188,8 @@ def override(ctx: TxContext) -> None:
             reason="unknown-field",
         )
 
-    reason = payload.get("reason")
-    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_CHARS:
-        raise _bad(
-            f"an override needs a reason of at least {MIN_REASON_CHARS} characters"
-        )
-    if len(reason) > 1000:
-        raise _bad("the reason is over 1000 characters")
-
+    # The grade is checked before the reason, so a steward who mistyped the
+    # level hears about the level first.
     base = graded[field]
     grade = _grade(
         {
@@ -187,6 +200,7 @@ def override(ctx: TxContext) -> None:
         },
         "override",
     )
+    reason = check_override_reason(payload.get("reason"))
     entry["overrides"][field] = {
         "level": grade["level"],
         "category": grade["category"],

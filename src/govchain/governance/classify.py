@@ -33,6 +33,7 @@ from typing import Any, cast, get_args
 import polars as pl
 
 from govchain.errors import ValidationError
+from govchain.governance.cleaning import check_rule_file_suffix
 from govchain.governance.policy import FieldKind
 from govchain.identifiers import vectorised
 from govchain.ledger.canonical import canonical_json
@@ -230,6 +231,9 @@ def _classify_field(
 def load_classification_rules(path: Path | str) -> ClassificationRules:
     """Read classification rules from a .json or .toml file."""
     path = Path(path)
+    check_rule_file_suffix(
+        path, "classification rule set", reason="bad-classification-rules"
+    )
     try:
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() == ".toml":

@@ -36,6 +36,7 @@ from typing import Any, Literal, cast, get_args
 import polars as pl
 
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import find_personal_data
 from govchain.ledger.canonical import canonical_json
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def load_rule_set(path: Path | str) -> RuleSet:
     Raises `ValidationError` naming the file and the faulty entry.
     """
     path = Path(path)
+    check_rule_file_suffix(path, "rule set")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -158,6 +160,23 @@ def load_rule_set(path: Path | str) -> RuleSet:
     return parse_rule_set(document, source=path.name)
 
 
+def check_rule_file_suffix(
+    path: Path, what: str, *, reason: str = "bad-rule-set"
+) -> None:
+    """Raise `ValidationError` unless `path` ends in .json or .toml.
+
+    `what` names the file's role in the message, such as "rule set", and
+    `reason` is the error's reason code.
+    """
+    if path.suffix.lower() not in (".json", ".toml"):
+        raise ValidationError(
+            f"{path.name}: a {what} is a .json or .toml file, and "
+            f"{path.suffix or 'no suffix'} is neither; convert the file to JSON "
+            "or TOML and name it so",
+            reason=reason,
+        )
+
+
 def parse_rule_set(document: Any, *, source: str = "rule set") -> RuleSet:
     """Build a `RuleSet` from a parsed JSON or TOML document."""
 
@@ -177,6 +196,16 @@ def parse_rule_set(document: Any, *, source: str = "rule set") -> RuleSet:
     description = document.get("description", "")
     if not isinstance(description, str):
         raise bad("description must be a string")
+    # The name is recorded with each cleaned version, and the description is
+    # kept with its report.
+    for label, text in (("name", name), ("description", description)):
+        kind = find_personal_data(text)
+        if kind is not None:
+            raise ValidationError(
+                f"{source}: {label} contains a {kind}; remove the personal data "
+                "from the rule set",
+                reason="personal-data",
+            )
     items = document.get("rules")
     if not isinstance(items, list) or not items:
         raise bad("rules must be a non-empty list of {op, fields} objects")

@@ -16,7 +16,7 @@ from govchain.catalog._handlers import VERSION_NS
 from govchain.catalog.service import get_resource, publish_version
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
-from govchain.governance._handlers import CLASSIFICATION_NS
+from govchain.governance._handlers import CLASSIFICATION_NS, check_override_reason
 from govchain.governance.classify import (
     DEFAULT_RULES,
     Classification,
@@ -198,8 +198,17 @@ def override_grade(
     """Record a steward's level (and optionally category and kind) for one field.
 
     Returns the resource's classification entry after the override. Raises
-    `ValidationError` with the ledger's reason when it is rejected.
+    `ValidationError` with the ledger's reason when it is rejected, and
+    before signing when the level is not 1 to 4 or the reason is unfit (too
+    short, or holding an ID or mobile number), because a rejected
+    transaction keeps its payload on the ledger.
     """
+    if isinstance(level, bool) or not 1 <= level <= 4:
+        raise ValidationError(
+            f"level {level} is invalid; give a level from 1 to 4",
+            reason="bad-payload",
+        )
+    check_override_reason(reason)
     payload: dict[str, Any] = {
         "resource": resource_id,
         "field": field,

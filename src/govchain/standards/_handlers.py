@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from typing import Any
 
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import check_free_text
 from govchain.ledger.state import TxContext, handler
 
 STANDARD_NS = "standard"
@@ -65,6 +67,7 @@ def register(ctx: TxContext) -> None:
     fields = parsed.get("fields") if isinstance(parsed, dict) else None
     if not isinstance(fields, list) or not fields:
         raise _bad("the document must be a Table Schema with a non-empty fields list")
+    check_free_text(document_text_of(parsed))
     title = parsed.get("title", "")
     ctx.state.put(
         STANDARD_NS,
@@ -82,6 +85,26 @@ def register(ctx: TxContext) -> None:
             "tx": ctx.tx.id,
         },
     )
+
+
+def document_text_of(document: Any) -> dict[str, object]:
+    """Return the free text of a Table Schema document by where it sits.
+
+    These are the document's title and description and each field's title
+    and description, which `check_free_text` searches for ID and mobile
+    numbers. Patterns and enums are left out: they are rules, not prose.
+    """
+    if not isinstance(document, dict):
+        return {}
+    texts: dict[str, object] = {
+        name: document.get(name) for name in ("title", "description")
+    }
+    fields = document.get("fields")
+    for i, item in enumerate(fields if isinstance(fields, list) else []):
+        if isinstance(item, dict):
+            for name in ("title", "description"):
+                texts[f"fields[{i}].{name}"] = item.get(name)
+    return texts
 
 
 def resolve_reference(ctx: TxContext, reference: str) -> str | None:

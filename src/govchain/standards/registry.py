@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import check_free_text
 from govchain.ledger.state import StateReader
 from govchain.node._node import Node
-from govchain.standards._handlers import NAME_RE, STANDARD_NS
+from govchain.standards._handlers import NAME_RE, STANDARD_NS, document_text_of
 from govchain.standards.schema import (
     Standard,
     StandardError,
@@ -69,6 +70,9 @@ def register_document(
             [f"{source}: the standard is not UTF-8 JSON ({exc}); save it as such"]
         ) from exc
     parse_standard(document, source=source)
+    # A rejected transaction keeps its payload on the ledger, so personal data
+    # is caught before signing.
+    check_free_text(document_text_of(document))
     name = name or document.get("name")
     version = version or document.get("version")
     for label, value in (("name", name), ("version", version)):

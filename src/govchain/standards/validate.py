@@ -34,6 +34,7 @@ from typing import Literal, TypeAlias
 
 import polars as pl
 
+from govchain.governance.personal_data import mask_personal_data
 from govchain.standards import formats
 from govchain.standards.schema import (
     DATE_PATTERN,
@@ -46,6 +47,7 @@ from govchain.standards.schema import (
     Standard,
 )
 from govchain.tabular import Table
+from govchain.tabular._header_check import check_header_names
 from govchain.tabular._table import FrameRows
 
 logger = logging.getLogger(__name__)
@@ -185,7 +187,10 @@ def validate_table(
 
     Columns are matched to fields by name. `today` is the date after which a
     birth date in an ID number is in the future, by default the current date.
+    Raises `ValidationError` when the header has none of the standard's fields
+    and holds values, because it is then a data row.
     """
+    check_header_names(table, standard.field_names)
     frame = _text_frame(table)
     positions = {name: i for i, name in enumerate(table.header)}
     present = [f for f in standard.fields if f.name in positions]
@@ -567,14 +572,16 @@ class _Checker:
         names = set(self.standard.field_names)
         for position, name in enumerate(table.header):
             if name not in names:
+                # A name taken from a file may be a value of a data row.
+                shown = mask_personal_data(name)
                 rows.append(
                     (
                         table.header_row,
-                        name,
+                        shown,
                         "extra-column",
                         "warning",
                         None,
-                        f"column {name} is not in the standard",
+                        f"column {shown} is not in the standard",
                         position,
                         _RULE_RANK["extra-column"],
                     )

@@ -9,6 +9,7 @@ from govchain.errors import ValidationError
 from govchain.tabular._cleanup import clean_text_cells
 from govchain.tabular._dates import settle_date_columns
 from govchain.tabular._fast import read_plain_csv
+from govchain.tabular._header_check import check_header
 from govchain.tabular._raw import CellNote, RawSheet, cell_reference
 from govchain.tabular._shape import HeaderOptions, Shaped, shape_rows
 from govchain.tabular._sheet import read_sheet
@@ -68,8 +69,38 @@ def read_table(
     `strict=False` those cells are `None` and the table is returned.
 
     Raises `ValidationError` naming the file, and where it applies the sheet, row
-    and column, when the file cannot be read, decoded or parsed.
+    and column, when the file cannot be read, decoded or parsed, when the header
+    row holds an ID or mobile number (it is then a data row, and the message
+    names its columns but not their values), and when a header row has no data
+    rows below it.
     """
+    table = _read_table(
+        Path(path),
+        sheet=sheet,
+        header_row=header_row,
+        encoding=encoding,
+        header_rows=header_rows,
+        header_separator=header_separator,
+        fill_merged=fill_merged,
+        normalize_width=normalize_width,
+        strict=strict,
+    )
+    check_header(table)
+    return table
+
+
+def _read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+    header_rows: int | None = None,
+    header_separator: str = "/",
+    fill_merged: bool = True,
+    normalize_width: bool = True,
+    strict: bool = True,
+) -> Table:
     path = Path(path)
     source = path.name
     suffix = path.suffix.lower()

@@ -1,0 +1,44 @@
+"""A data row read as the header, and a header without data rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from govchain.errors import ValidationError
+from govchain.tabular import read_table
+
+ROWS = "张三,110101199003074514,13800138000\n李四,11010519491231002X,13900139000\n"
+
+
+def test_read_table_rejects_data_row_header(tmp_path: Path) -> None:
+    path = tmp_path / "noheader.csv"
+    path.write_text(ROWS, "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert refused.value.reason == "data-in-header"
+    assert message.startswith("noheader.csv: the header row is missing or is a data")
+    assert "row 1" in message
+    assert "column 2" in message
+    assert "column 3" in message
+    for value in ("张三", "110101199003074514", "13800138000"):
+        assert value not in message
+
+
+def test_read_table_no_header_option(tmp_path: Path) -> None:
+    path = tmp_path / "noheader.csv"
+    path.write_text(ROWS, "utf-8")
+    table = read_table(path, header_row=0)
+    assert table.header == ("column_1", "column_2", "column_3")
+    assert len(table.rows) == 2
+
+
+def test_read_table_rejects_header_only(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("姓名,身份证号\n", "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        read_table(path)
+    assert refused.value.reason == "empty-table"
+    assert "header.csv has a header row and no data rows" in str(refused.value)
