@@ -11,7 +11,7 @@ import pytest
 from govchain.catalog import service as catalog
 from govchain.datasets import Dataset, DatasetStore
 from govchain.demo.scenarios import DemoClock
-from govchain.errors import PolicyError
+from govchain.errors import PolicyError, ValidationError
 from govchain.node import Node
 from govchain.sharing import service as sharing
 
@@ -88,6 +88,41 @@ def test_repeated_request_refused_while_pending(node: Node, tmp_path: Path) -> N
     assert _request(node, "city-cdc", resource_id, term_days=60)["status"] == "pending"
     sharing.reject(node, "city-health", first["id"], "no legal basis")
     assert _request(node, "city-cdc", resource_id)["status"] == "pending"
+
+
+def test_personal_data_kept_off_ledger(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    height = node.store.height()
+    with pytest.raises(ValidationError) as refused:
+        sharing.request_access(
+            node,
+            "city-cdc",
+            resource_id,
+            fields=["床位数"],
+            purpose="check holder 11010519491231002X",
+            term_days=30,
+        )
+    assert refused.value.reason == "personal-data"
+    assert "11010519491231002X" not in str(refused.value)
+    req = _request(node, "city-cdc", resource_id)
+    with pytest.raises(ValidationError) as refused:
+        sharing.reject(node, "city-health", req["id"], "call 13800138000 first")
+    assert refused.value.reason == "personal-data"
+    # Nothing was signed for either attempt: one block, for the valid request.
+    assert node.store.height() == height + 1
+
+
+def test_personal_data_refused_by_rules(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    payload = {
+        "resource": resource_id,
+        "fields": ["床位数"],
+        "purpose": "holder 138 0013 8000",
+        "term_days": 30,
+    }
+    receipt = node.act("city-cdc", "sharing.request", payload)
+    assert not receipt.applied
+    assert receipt.reason == "personal-data"
 
 
 def test_level_four_needs_operator_first(node: Node, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from govchain.catalog._handlers import get_resource
 from govchain.consortium._handlers import consortium_config, operator_of
 from govchain.consortium._model import Consortium
 from govchain.errors import PolicyError, ValidationError
+from govchain.governance.personal_data import check_free_text
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.state import TxContext, handler
@@ -130,6 +131,7 @@ def request(ctx: TxContext) -> None:
         )
     fields = _check_fields(resource, payload.get("fields"))
     purpose = _string(payload, "purpose")
+    check_free_text({"purpose": purpose})
     term = payload.get("term_days")
     if (
         not isinstance(term, int)
@@ -268,6 +270,7 @@ def reject(ctx: TxContext) -> None:
             "a rejection needs a reason for the requesting department",
             reason="reason-required",
         )
+    check_free_text({"reason": reason})
     req = _pending_request(ctx)
     step = req["steps"][req["step"]]
     step["decided"] = ctx.block_time
@@ -336,7 +339,7 @@ def revoke(ctx: TxContext) -> None:
             f"only the owner {grant['owner']!r} or the operator may revoke a grant",
             reason="not-owner",
         )
-    _string(ctx.tx.payload, "reason")
+    check_free_text({"reason": _string(ctx.tx.payload, "reason")})
     if grant["status"] == "revoked":
         raise ValidationError(
             f"grant {grant['id']!r} is already revoked", reason="revoked"

@@ -17,6 +17,7 @@ from govchain.catalog._handlers import RESOURCE_NS
 from govchain.crypto.keys import PublicKey, b64, unb64
 from govchain.datasets import Dataset, DatasetStore, rows_root
 from govchain.errors import PolicyError, ValidationError, VerificationError
+from govchain.governance.personal_data import check_free_text
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.state import StateReader, object_id
@@ -49,7 +50,10 @@ def request_access(
 
     Raises `PolicyError` with the ledger's reason when the request is refused
     (not shared, unknown field, own resource); the refusal stays on the ledger.
+    A purpose holding an ID or mobile number is refused before anything is
+    signed, because a rejected transaction keeps its payload on the ledger.
     """
+    check_free_text({"purpose": purpose})
     tx = node.sign(
         consumer,
         "sharing.request",
@@ -72,6 +76,7 @@ def approve(node: Node, approver: str, request_id: str) -> dict[str, Any]:
 
 
 def reject(node: Node, approver: str, request_id: str, reason: str) -> dict[str, Any]:
+    check_free_text({"reason": reason})
     _applied(
         node.act(approver, "sharing.reject", {"request": request_id, "reason": reason})
     )
@@ -79,6 +84,7 @@ def reject(node: Node, approver: str, request_id: str, reason: str) -> dict[str,
 
 
 def revoke(node: Node, dept: str, grant_id: str, reason: str) -> dict[str, Any]:
+    check_free_text({"reason": reason})
     _applied(node.act(dept, "sharing.revoke", {"grant": grant_id, "reason": reason}))
     return get_record(node.store, GRANT_NS, grant_id)
 
