@@ -22,6 +22,7 @@ from govchain.governance.cleaning import (
 )
 from govchain.governance.service import clean_version
 from govchain.node import Node
+from govchain.standards import load_standard
 
 ALL_RULES = {
     "name": "people",
@@ -272,3 +273,52 @@ def test_skipped_values_match_full_rewrite(op: str) -> None:
     column = pl.Series("v", values, dtype=pl.String)
     full = pl.select(_EXPRESSIONS[op](pl.lit(column))).to_series()
     assert _rewrite_column(column, op).to_list() == full.to_list()  # type: ignore[arg-type]
+
+
+def test_clean_version_records_quality(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id = catalog.register_resource(
+        node, "city-health", title="people", level=3, sharing="conditional"
+    )
+    standard_path = tmp_path / "people.json"
+    born = {"name": "born", "type": "date"}
+    standard_path.write_text(json.dumps({"fields": [{"name": "id"}, born]}), "utf-8")
+    data = tmp_path / "a.csv"
+    data.write_text("id,born\nA1,1985/11/11\nA2,1990-03-07\n", "utf-8")
+    imported = catalog.import_version(
+        node,
+        store,
+        "city-health",
+        resource_id,
+        data,
+        standard=load_standard(standard_path),
+    )
+    assert imported.report is not None
+    assert imported.report.errors == 1
+    rule_set = parse_rule_set(
+        {"name": "t", "version": "1", "rules": [{"op": "iso_date", "fields": ["born"]}]}
+    )
+    outcome = clean_version(node, store, "city-health", resource_id, rule_set)
+    assert outcome.quality is not None
+    assert outcome.quality.errors == 0
+    version = node.store.get("version", outcome.version_id)
+    raw = node.store.get("version", imported.version_id)
+    assert version is not None
+    assert raw is not None
+    assert version["standard_hash"] == raw["standard_hash"]
+    assert version["quality_score"] == str(outcome.quality.score)
+    assert version["quality_score"] != raw["quality_score"]
+    report = store.root / "reports" / f"{version['quality_report_hash']}.json"
+    assert report.exists()
+
+
+def test_clean_version_without_standard(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "objects")
+    resource_id, _ = _raw_version(node, store)
+    outcome = clean_version(
+        node, store, "city-health", resource_id, parse_rule_set(ALL_RULES)
+    )
+    assert outcome.quality is None
+    version = node.store.get("version", outcome.version_id)
+    assert version is not None
+    assert not version["quality_report_hash"]

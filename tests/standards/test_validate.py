@@ -126,9 +126,24 @@ def test_validate_date_iso_only(tmp_path: Path) -> None:
     text = "v\n2024-02-29\n2023-02-29\n2024/03/05\n2024-3-5\n20240305\n2024-03-05T00:00:00\n"
     validation = check_csv(tmp_path, text, one_field(type="date"))
     assert found(validation) == [(r, "v", "type") for r in (3, 4, 5, 6, 7)]
-    assert next(validation.findings()).message == (
-        "the value in row 3, column v is not an ISO 8601 date (YYYY-MM-DD)"
+    messages = [finding.message for finding in validation.findings()]
+    assert messages[0] == (
+        "the value in row 3, column v has the date shape YYYY-MM-DD but its day "
+        "is not in that month"
     )
+    assert messages[1] == (
+        "the value in row 4, column v is not an ISO 8601 date (YYYY-MM-DD)"
+    )
+
+
+def test_validate_date_month_out_of_range(tmp_path: Path) -> None:
+    validation = check_csv(tmp_path, "v\n2026-13-05\n", one_field(type="date"))
+    finding = next(validation.findings())
+    assert finding.message == (
+        "the value in row 2, column v has the date shape YYYY-MM-DD but its month "
+        "is not 01 to 12"
+    )
+    assert "2026-13-05" not in finding.message
 
 
 def test_validate_datetime_offsets(tmp_path: Path) -> None:

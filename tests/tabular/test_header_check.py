@@ -42,3 +42,21 @@ def test_read_table_rejects_header_only(tmp_path: Path) -> None:
         read_table(path)
     assert refused.value.reason == "empty-table"
     assert "header.csv has a header row and no data rows" in str(refused.value)
+
+
+def test_read_table_notes_repeated_label(tmp_path: Path) -> None:
+    path = tmp_path / "repeat.csv"
+    path.write_text("编号,编号,编号,姓名\n1,2,3,某人\n", "utf-8")
+    table = read_table(path)
+    assert table.header == ("编号", "编号_2", "编号_3", "姓名")
+    notes = [note for note in table.notes if note.kind == "duplicate-header"]
+    assert [note.column for note in notes] == ["编号_2", "编号_3"]
+    assert notes[0].severity == "warning"
+    assert notes[0].row == 1
+    assert "repeats the label 编号, so this column is named 编号_2" in notes[0].message
+
+
+def test_read_table_unique_labels_no_note(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("编号,姓名\n1,某人\n", "utf-8")
+    assert read_table(path).notes == ()

@@ -391,6 +391,10 @@ def import_version(
             "quality_score": str(report.score),
         }
         store.put_blob("reports", body)
+        if standard.document:
+            # Kept so that a cleaned version can be checked against the same
+            # standard, registered or not.
+            store.put_blob("standards", standard.document)
     version_id = publish_version(
         node,
         store,

@@ -228,6 +228,9 @@ def clean(
                 "rows_out": outcome.rows_out,
                 "changes": outcome.changes,
                 "report_hash": outcome.report_hash,
+                "quality_score": None
+                if outcome.quality is None
+                else str(outcome.quality.score),
             }
         )
         return
@@ -235,6 +238,11 @@ def clean(
         f"cleaned {outcome.parent} into {outcome.version_id} with {rule_set.ref} "
         f"(sha256 {rule_set.digest[:12]}): {outcome.rows_out} of "
         f"{outcome.rows_in} rows kept"
+        + (
+            ""
+            if outcome.quality is None
+            else f", quality score {outcome.quality.score}"
+        )
     )
     for change in outcome.changes:
         rule = change["rule"]

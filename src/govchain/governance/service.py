@@ -8,6 +8,7 @@ whose parent is the source.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,15 @@ from govchain.governance.cleaning import RuleSet, clean_frame, frame_of, rows_of
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.state import StateReader
 from govchain.node._node import Node, Receipt
+from govchain.standards import (
+    QualityReport,
+    build_report,
+    load_standard,
+    registry,
+    render_json,
+    validate_table,
+)
+from govchain.tabular import Table
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +62,9 @@ class CleanOutcome:
     changes: list[dict[str, Any]]
     report_hash: str
     """SHA-256 of the cleaning report kept beside the datasets."""
+    quality: QualityReport | None = None
+    """Quality report of the cleaned rows against the source version's standard,
+    `None` when the source was imported without one."""
 
 
 def get_version(
@@ -99,9 +112,11 @@ def clean_version(
 
     The new version names the source as its parent and records the rule set's
     `name@version` and digest as its transformation. The rule set and a report
-    of the changed-cell counts are kept beside the datasets. Nothing is
-    recorded when a rule names a missing field or the ledger rejects the
-    version.
+    of the changed-cell counts are kept beside the datasets. When the source
+    was imported with a standard, the cleaned rows are validated against it
+    and the new version records its own quality report hash and score.
+    Nothing is recorded when a rule names a missing field, the source's
+    standard cannot be found, or the ledger rejects the version.
     """
     source, dataset = load_version(node, store, resource_id, version_id)
     frame = frame_of(dataset.field_names, dataset.rows)
@@ -118,6 +133,7 @@ def clean_version(
         "changes": result.changes,
     }
     report_hash = store.put_blob("cleaning-reports", canonical_json(report))
+    quality_report, quality = _quality_of(node, store, source, cleaned)
     new_id = publish_version(
         node,
         store,
@@ -127,6 +143,7 @@ def clean_version(
         parents=[source["id"]],
         transformation=f"clean {rule_set.ref}",
         transformation_hash=rule_set.digest,
+        quality=quality,
     )
     logger.info(
         "cleaned %s into %s with %s (%d of %d rows kept)",
@@ -143,7 +160,53 @@ def clean_version(
         len(cleaned.rows),
         result.changes,
         report_hash,
+        quality_report,
     )
+
+
+def _quality_of(
+    node: Node, store: DatasetStore, source: dict[str, Any], cleaned: Dataset
+) -> tuple[QualityReport | None, dict[str, str]]:
+    """Validate cleaned rows against the standard of their source version.
+
+    Returns the report and the version fields that record it, or `(None, {})`
+    when the source has no standard. The standard is looked up by its hash in
+    the ledger's registry, then among the standards kept by imports on this
+    node. Raises `ValidationError` when it is in neither, because the cleaned
+    version would otherwise lose the quality score its source had.
+    """
+    digest = source.get("standard_hash")
+    if not digest:
+        return None, {}
+    standard = registry.find_by_hash(node.store, digest)
+    kept = store.root / "standards" / f"{digest}.json"
+    if standard is None and kept.exists():
+        standard = load_standard(kept)
+    if standard is None or standard.sha256 != digest:
+        raise ValidationError(
+            f"the standard of {source['id']} (sha256 {digest[:12]}) is neither "
+            "registered nor kept on this node, so the cleaned rows cannot be "
+            "scored; register it with `govchain data standard register`",
+            reason="unknown-standard",
+        )
+    table = Table(
+        source=source["id"],
+        sheet=None,
+        header=tuple(cleaned.field_names),
+        rows=[tuple(row) for row in cleaned.rows],
+        # Row 1 is the header, as in a file exported from the version.
+        row_numbers=list(range(2, len(cleaned.rows) + 2)),
+        encoding=None,
+        header_row=1,
+    )
+    report = build_report(validate_table(table, standard))
+    body = render_json(report)
+    store.put_blob("reports", body)
+    return report, {
+        "standard_hash": digest,
+        "quality_report_hash": hashlib.sha256(body).hexdigest(),
+        "quality_score": str(report.score),
+    }
 
 
 def _applied(receipt: Receipt) -> Receipt:

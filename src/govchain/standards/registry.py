@@ -23,6 +23,7 @@ from govchain.standards.schema import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "find_by_hash",
     "get_standard",
     "list_standards",
     "register_document",
@@ -116,6 +117,14 @@ def get_standard(state: StateReader, reference: str) -> dict[str, Any]:
     return record
 
 
+def find_by_hash(state: StateReader, sha256: str) -> Standard | None:
+    """Return the registered standard whose document hashes to `sha256`, if any."""
+    for _key, record in state.scan(STANDARD_NS):
+        if record["sha256"] == sha256:
+            return standard_of(record)
+    return None
+
+
 def standard_of(record: dict[str, Any]) -> Standard:
     """Return the `Standard` of a registry record, checked against its SHA-256."""
     text = record["document"]
@@ -133,4 +142,5 @@ def standard_of(record: dict[str, Any]) -> Standard:
         title=parsed.title,
         source=record["id"],
         sha256=record["sha256"],
+        document=text.encode("utf-8"),
     )

@@ -120,6 +120,10 @@ class Standard:
     """File name the standard was loaded from, for messages."""
     sha256: str = ""
     """Hex SHA-256 of the file's bytes, empty when parsed from a mapping."""
+    document: bytes = field(default=b"", compare=False, repr=False)
+    """The file's bytes, which hash to `sha256`; empty when parsed from a mapping.
+    An import keeps them beside the datasets, so a later cleaning can check the
+    cleaned rows against the same standard."""
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -173,6 +177,7 @@ def load_standard(path: Path | str) -> Standard:
         title=standard.title,
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
+        document=data,
     )
 
 

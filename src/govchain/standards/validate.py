@@ -377,6 +377,7 @@ class _Checker:
                 text.is_not_null() & value.is_null(),
                 "the value in ",
                 f" {_TYPE_PHRASES[f.type]}",
+                tail=_date_tail(text, f.name) if f.type == "date" else None,
             )
         if f.format != "default":
             fmt = formats.get_format(f.format)
@@ -622,6 +623,25 @@ class _Checker:
         all_missing = len(present) < len(self.standard.fields)
         error_rows = rows if all_missing else int(counts["rows"] or 0)
         return tuple(summaries), error_rows
+
+
+def _date_tail(text: pl.Expr, column: str) -> pl.Expr:
+    """Return the end of a date `type` message: which part is out of range.
+
+    A value of the right shape (`2026-13-05`) fails only because its month, or
+    its day for that month, does not exist, and the message says which.
+    """
+    shaped = text.str.contains(DATE_PATTERN)
+    year = text.str.slice(0, 4).cast(pl.Int64, strict=False)
+    month = text.str.slice(5, 2).cast(pl.Int64, strict=False)
+    phrase = (
+        pl.when(shaped & ~month.is_between(1, 12))
+        .then(pl.lit("has the date shape YYYY-MM-DD but its month is not 01 to 12"))
+        .when(shaped & (year > 0))
+        .then(pl.lit("has the date shape YYYY-MM-DD but its day is not in that month"))
+        .otherwise(pl.lit(_TYPE_PHRASES["date"]))
+    )
+    return pl.concat_str(pl.lit(f", column {column} "), phrase)
 
 
 def _first_rows(frame: pl.DataFrame, columns: list[str]) -> pl.Series:

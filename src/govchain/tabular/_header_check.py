@@ -11,11 +11,48 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 from govchain.errors import ValidationError
 from govchain.governance.personal_data import find_personal_data
 from govchain.tabular._shape import describe
-from govchain.tabular._table import Table
+from govchain.tabular._table import ImportNote, Table
+
+
+def note_repeated_names(table: Table) -> Table:
+    """Return `table` with a `duplicate-header` note for each renamed column.
+
+    The reader names a repeated label `<label>_2`, `<label>_3` and so on, so
+    such a name whose shorter forms all come before it is taken as renamed.
+    """
+    # NOTE: a file whose own header has both `编号` and `编号_2` gets this note
+    # too, because the names alone cannot tell the two cases apart.
+    if any(note.kind == "merged-header" for note in table.notes):
+        # Labels merged across columns repeat by design and have their note.
+        return table
+    seen: set[str] = set()
+    notes: list[ImportNote] = []
+    for name in table.header:
+        base, _, number = name.rpartition("_")
+        if base and number.isdigit() and int(number) >= 2:
+            earlier = [base] + [f"{base}_{n}" for n in range(2, int(number))]
+            if all(other in seen for other in earlier):
+                notes.append(
+                    ImportNote(
+                        kind="duplicate-header",
+                        severity="warning",
+                        sheet=table.sheet,
+                        row=table.header_row,
+                        column=name,
+                        message=f"the header repeats the label {base}, so this "
+                        f"column is named {name}; give each column its own name "
+                        "in the file",
+                    )
+                )
+        seen.add(name)
+    if not notes:
+        return table
+    return replace(table, notes=(*table.notes, *notes))
 
 
 def check_header(table: Table) -> None:

@@ -9,7 +9,7 @@ from govchain.errors import ValidationError
 from govchain.tabular._cleanup import clean_text_cells
 from govchain.tabular._dates import settle_date_columns
 from govchain.tabular._fast import read_plain_csv
-from govchain.tabular._header_check import check_header
+from govchain.tabular._header_check import check_header, note_repeated_names
 from govchain.tabular._raw import CellNote, RawSheet, cell_reference
 from govchain.tabular._shape import HeaderOptions, Shaped, shape_rows
 from govchain.tabular._sheet import read_sheet
@@ -86,7 +86,7 @@ def read_table(
         strict=strict,
     )
     check_header(table)
-    return table
+    return note_repeated_names(table)
 
 
 def _read_table(
