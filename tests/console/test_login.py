@@ -98,6 +98,17 @@ def test_language_switch_english(page: Page, console: Console) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("数据概况")
 
 
+def test_language_switch_keeps_target(page: Page, console: Console) -> None:
+    page.goto(f"{console.url}/console/ledger")
+    page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(re.compile(r"/console/login\?next=%2Fconsole%2Fledger$"))
+    name, _dept = USERS["auditor"]
+    page.get_by_label("Login name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/console/ledger")
+
+
 def test_login_page_labels(page: Page, console: Console) -> None:
     page.goto(f"{console.url}/console/login")
     assert unlabelled_inputs(page) == []

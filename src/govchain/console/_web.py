@@ -147,7 +147,8 @@ def render(
         csrf=session.csrf if session else "",
         nav=nav,
         path=request.url.path,
-        here=quote(str(request.url.path) + _query(request), safe="/?=&"),
+        # Raw path and query: the template percent-encodes it once for `next`.
+        here=str(request.url.path) + _query(request),
         prefix=PREFIX,
         **context,
     )
