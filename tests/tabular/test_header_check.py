@@ -60,3 +60,28 @@ def test_read_table_unique_labels_no_note(tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_text("编号,姓名\n1,某人\n", "utf-8")
     assert read_table(path).notes == ()
+
+
+def test_read_table_data_header_before_cells(tmp_path: Path) -> None:
+    # Row 2 has an ID number in scientific notation, a cell error whose note
+    # would name the column, which here is row 1's ID number.
+    path = tmp_path / "noheader.csv"
+    path.write_text(
+        "张三,110101199003074514,13800138000\n李四,1.10101E+17,13900139000\n",
+        "utf-8",
+    )
+    with pytest.raises(ValidationError) as refused:
+        read_table(path)
+    assert refused.value.reason == "data-in-header"
+    assert "110101199003074514" not in str(refused.value)
+    assert refused.value.__suppress_context__
+
+
+def test_decode_error_masks_column(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"a,13800138000\nx,Z\xfcrich\n")
+    with pytest.raises(ValidationError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert "13800138000" not in message
+    assert "column '<mobile number>'" in message

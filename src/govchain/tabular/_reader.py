@@ -74,17 +74,27 @@ def read_table(
     names its columns but not their values), and when a header row has no data
     rows below it.
     """
-    table = _read_table(
-        Path(path),
-        sheet=sheet,
-        header_row=header_row,
-        encoding=encoding,
-        header_rows=header_rows,
-        header_separator=header_separator,
-        fill_merged=fill_merged,
-        normalize_width=normalize_width,
-        strict=strict,
-    )
+    try:
+        table = _read_table(
+            Path(path),
+            sheet=sheet,
+            header_row=header_row,
+            encoding=encoding,
+            header_rows=header_rows,
+            header_separator=header_separator,
+            fill_merged=fill_merged,
+            normalize_width=normalize_width,
+            strict=strict,
+        )
+    except TableError as exc:
+        # The notes name their columns, which are values when a data row was
+        # taken for the header. That fault is raised instead, without the
+        # notes as its context, so a traceback does not show the values.
+        try:
+            check_header(exc.table)
+        except ValidationError as header_error:
+            raise header_error from None
+        raise
     check_header(table)
     return note_repeated_names(table)
 

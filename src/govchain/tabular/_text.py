@@ -21,6 +21,7 @@ from collections import Counter
 import charset_normalizer
 
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import mask_personal_data
 from govchain.tabular._raw import RawRow
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,8 @@ def _place_of(data: bytes, offset: int, codec: str) -> str:
     )
     place = f"line {line}, field {field}"
     if field <= len(header) and header[field - 1].strip():
-        place += f", column {header[field - 1].strip()!r}"
+        # The first line may be a data row, so an ID or mobile number is masked.
+        place += f", column {mask_personal_data(header[field - 1].strip())!r}"
     return place
 
 
