@@ -125,3 +125,36 @@ def test_standards_listed(api: Api) -> None:
     assert [s["id"] for s in listed["standards"]] == ["beds@1"]
     shown = api.get("/v1/data/standards/beds@1", OWNER).json()
     assert json.loads(shown["document"]) == STANDARD
+
+
+def test_cleaned_version_has_report(api: Api) -> None:
+    resource_id = api.register()
+    raw = _import(api, resource_id)["version"]
+    rules = {"name": "beds", "version": "1", "rules": [{"op": "trim"}]}
+    response = api.post(
+        f"/v1/data/resources/{resource_id}/clean", OWNER, json={"rules": rules}
+    )
+    assert response.status_code == 201, response.text
+    cleaned = response.json()["version"]
+    report = api.get(f"/v1/data/versions/{cleaned}/report", OWNER)
+    assert report.status_code == 200, report.text
+    document = report.json()
+    assert document["rows"] == 3
+    assert document["source"] == f"{raw} cleaned by beds@1"
+
+
+def test_import_without_header_names_no_value(api: Api) -> None:
+    resource_id = api.register()
+    rows = "440104001,120,13800138000\n440106002,80,13900139000\n"
+    response = api.post(
+        f"/v1/data/resources/{resource_id}/import",
+        OWNER,
+        params={"filename": "noheader.csv"},
+        content=rows.encode(),
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["reason"] == "data-in-header"
+    assert "the header row is missing or is a data row" in body["error"]
+    assert "13800138000" not in response.text
+    assert "440104001" not in response.text

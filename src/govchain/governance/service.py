@@ -133,7 +133,9 @@ def clean_version(
         "changes": result.changes,
     }
     report_hash = store.put_blob("cleaning-reports", canonical_json(report))
-    quality_report, quality = _quality_of(node, store, source, cleaned)
+    quality_report, quality = _quality_of(
+        node, store, source, cleaned, label=f"{source['id']} cleaned by {rule_set.ref}"
+    )
     new_id = publish_version(
         node,
         store,
@@ -165,9 +167,16 @@ def clean_version(
 
 
 def _quality_of(
-    node: Node, store: DatasetStore, source: dict[str, Any], cleaned: Dataset
+    node: Node,
+    store: DatasetStore,
+    source: dict[str, Any],
+    cleaned: Dataset,
+    *,
+    label: str,
 ) -> tuple[QualityReport | None, dict[str, str]]:
     """Validate cleaned rows against the standard of their source version.
+
+    `label` is the report's source, since the cleaned rows have no file.
 
     Returns the report and the version fields that record it, or `(None, {})`
     when the source has no standard. The standard is looked up by its hash in
@@ -190,7 +199,7 @@ def _quality_of(
             reason="unknown-standard",
         )
     table = Table(
-        source=source["id"],
+        source=label,
         sheet=None,
         header=tuple(cleaned.field_names),
         rows=[tuple(row) for row in cleaned.rows],
