@@ -158,3 +158,16 @@ def test_import_without_header_names_no_value(api: Api) -> None:
     assert "the header row is missing or is a data row" in body["error"]
     assert "13800138000" not in response.text
     assert "440104001" not in response.text
+
+
+def test_validate_encoding_param(api: Api) -> None:
+    api.post("/v1/data/standards", "city-bdb", content=json.dumps(STANDARD).encode())
+    data = "org_code,beds,district\n440104001,120,Zürich\n".encode("latin-1")
+    params = {"filename": "latin.csv", "standard": "beds@1"}
+    response = api.post("/v1/data/validate", OWNER, params=params, content=data)
+    assert response.status_code == 422, response.text
+    assert "--encoding" in response.json()["error"]
+    params["encoding"] = "latin-1"
+    response = api.post("/v1/data/validate", OWNER, params=params, content=data)
+    assert response.status_code == 200, response.text
+    assert response.json()["valid"] is True

@@ -51,6 +51,13 @@ StandardRef = Annotated[
     str | None, Query(description="Registered standard as NAME@VERSION.")
 ]
 Sheet = Annotated[str | None, Query(description="Worksheet name for workbooks.")]
+Encoding = Annotated[
+    str | None,
+    Query(
+        description="Text encoding of a .csv or .tsv file, a Python codec name "
+        "such as gb18030 or latin-1; detected when omitted."
+    ),
+]
 
 
 def _standard(state: StateReader, reference: str | None) -> Standard | None:
@@ -82,6 +89,7 @@ async def import_file(
     ctx: Ctx,
     standard: StandardRef = None,
     sheet: Sheet = None,
+    encoding: Encoding = None,
 ) -> dict[str, Any]:
     """Import the uploaded file as a new version of a resource the caller owns.
 
@@ -102,6 +110,7 @@ async def import_file(
             path,
             standard=schema,
             sheet=sheet,
+            encoding=encoding,
         )
     return {
         "version": result.version_id,
@@ -119,12 +128,15 @@ async def validate(
     caller: Caller,
     standard: Annotated[str, Query(description="Registered standard NAME@VERSION.")],
     sheet: Sheet = None,
+    encoding: Encoding = None,
 ) -> dict[str, Any]:
     """Validate the uploaded file against a registered standard; records nothing."""
     schema = standard_of(get_standard(store, standard))
     with tempfile.TemporaryDirectory(prefix="govchain-upload-") as folder:
         path = await _upload(request, filename, folder)
-        table = await run_in_threadpool(read_table, path, sheet=sheet)
+        table = await run_in_threadpool(
+            read_table, path, sheet=sheet, encoding=encoding
+        )
     report = await run_in_threadpool(
         lambda: build_report(validate_table(table, schema))
     )

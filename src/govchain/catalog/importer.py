@@ -299,10 +299,11 @@ def _choose_layout(table: Table) -> _Layout:
     expected = "; ".join(
         f"{layout.name}: {', '.join(layout.required)}" for layout in LAYOUTS
     )
+    # The header may be a data row, so ID and mobile numbers in it are masked.
+    header = ", ".join(mask_personal_data(name) for name in table.header)
     raise ValidationError(
-        f"{table.source}: unknown catalog layout, the header has "
-        f"{', '.join(mask_personal_data(name) for name in table.header)}; expected the columns of a known layout "
-        f"({expected})",
+        f"{table.source}: unknown catalog layout, the header has {header}; "
+        f"expected the columns of a known layout ({expected})",
         reason="unknown-layout",
     )
 
