@@ -26,7 +26,7 @@ from govchain.api._body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from govchain.api._context import ApiContext
 from govchain.api._docs import install_docs
 from govchain.api._errors import install_error_handlers
-from govchain.console import install_console
+from govchain.console._install import install_console
 from govchain.node import Node
 
 DESCRIPTION = """\

@@ -15,9 +15,10 @@ number. docs/certificates.md describes the format byte by byte.
 
 from __future__ import annotations
 
-from govchain.certs.card import card_pdf
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from govchain.certs.errors import REASONS, CertificateError
-from govchain.certs.images import decode_image_bytes, decode_image_file, qr_png, qr_svg
 from govchain.certs.registry import certificate_status, trust_from_state
 from govchain.certs.revocation import read_revocation_list
 from govchain.certs.service import CertificateService, Holder, IssuedCertificate
@@ -43,3 +44,29 @@ __all__ = [
     "trust_from_state",
     "verify_text",
 ]
+
+# The image and PDF libraries take a noticeable part of a second to import, so
+# they load on first use and commands that draw nothing start faster.
+_LAZY = {
+    "card_pdf": "govchain.certs.card",
+    "decode_image_bytes": "govchain.certs.images",
+    "decode_image_file": "govchain.certs.images",
+    "qr_png": "govchain.certs.images",
+    "qr_svg": "govchain.certs.images",
+}
+
+if TYPE_CHECKING:
+    from govchain.certs.card import card_pdf
+    from govchain.certs.images import (
+        decode_image_bytes,
+        decode_image_file,
+        qr_png,
+        qr_svg,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -20,11 +20,7 @@ from govchain.certs import (
     CertificateService,
     Holder,
     TrustStore,
-    card_pdf,
     certificate_status,
-    decode_image_file,
-    qr_png,
-    qr_svg,
     read_revocation_list,
     read_trust_list,
     trust_from_state,
@@ -311,6 +307,10 @@ def issue(
     with _service(ctx) as service:
         issued = service.issue(as_dept, cert_type, people, valid_days=days)
         dept = service.node.store.get("dept", as_dept) or {}
+    # Imported here: the image and PDF libraries are slow to load.
+    from govchain.certs.card import card_pdf
+    from govchain.certs.images import qr_png, qr_svg
+
     for cert in issued:
         (out / f"{cert.id}.txt").write_text(cert.qr_text + "\n", "ascii")
         if images:
@@ -509,6 +509,8 @@ def _read_input(value: str) -> str:
             ) from exc
         if data[:4] in (b"GC1:", b"HC1:"):
             return strip_scanner_newline(data.decode("ascii", errors="replace"))
+        from govchain.certs.images import decode_image_file
+
         return decode_image_file(path)
     if _looks_like_path(value):
         raise ConfigError(
