@@ -143,7 +143,7 @@ def test_cleaned_version_has_report(api: Api) -> None:
     assert document["source"] == f"{raw} cleaned by beds@1"
 
 
-def test_import_without_header_names_no_value(api: Api) -> None:
+def test_import_no_header_hides_values(api: Api) -> None:
     resource_id = api.register()
     rows = "440104001,120,13800138000\n440106002,80,13900139000\n"
     response = api.post(

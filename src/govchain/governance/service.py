@@ -270,10 +270,10 @@ def override_grade(
     """Record a steward's level (and optionally category and kind) for one field.
 
     Returns the resource's classification entry after the override. Raises
-    `ValidationError` with the ledger's reason when it is rejected, and
-    before signing when the level is not 1 to 4 or the reason is unfit (too
-    short, or holding an ID or mobile number), because a rejected
-    transaction keeps its payload on the ledger.
+    `ValidationError` with the ledger's reason when it is rejected. A level
+    other than 1 to 4 and an unfit reason (too short, or containing an ID or
+    mobile number) raise before signing, because a rejected transaction
+    keeps its payload on the ledger.
     """
     if isinstance(level, bool) or not 1 <= level <= 4:
         raise ValidationError(
