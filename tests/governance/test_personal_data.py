@@ -25,6 +25,7 @@ MOBILE = "13800138000"
         (f"联系 {MOBILE}。", "mobile number"),
         ("+86 138-0013-8000", "mobile number"),
         ("8613800138000", "mobile number"),
+        ("room 12 13800138000", "mobile number"),
     ],
 )
 def test_find_personal_data_matches(text: str, kind: str) -> None:
@@ -44,6 +45,9 @@ def test_find_personal_data_matches(text: str, kind: str) -> None:
         "ABC13800138000",  # part of a longer code
         "62220213800138000123",  # 20-digit account number
         "010-12345678",  # landline
+        "resource 1380013800-1",  # a serial after a code, grouped unlike a phone
+        "resource 1380013-8000",
+        "11010119-9003074514",  # an ID number grouped unlike one
     ],
 )
 def test_find_personal_data_ignores(text: str) -> None:

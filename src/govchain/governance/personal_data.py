@@ -15,7 +15,7 @@ What counts as a match:
   optionally after `+86` or `86`.
 
 Digits may be full-width, and single spaces or hyphens may split a number
-(`138-0013-8000`). A longer run of digits, such as a 20-digit account number,
+where people group its digits (`138-0013-8000`, `110101 19900307 4514`). A longer run of digits, such as a 20-digit account number,
 is not taken apart into matches. Names cannot be told from other words by
 their shape, so they are not found here.
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Literal, TypeAlias
 
@@ -49,7 +49,8 @@ PersonalDataKind: TypeAlias = Literal["resident ID number", "mobile number"]
 # X (an ID number's check character). Letters or digits on either side make it
 # part of a longer code, which is left alone.
 _RUN_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?:[ \-]?[Xx])?(?![0-9A-Za-z])")
-_SEPARATORS_RE = re.compile(r"[ \-]")
+# A run of digits without separators, optionally ending in X.
+_PIECE_RE = re.compile(r"\d+[Xx]?")
 _MOBILE_RE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
 _PLACEHOLDERS: dict[PersonalDataKind, str] = {
     "resident ID number": "<ID number>",
@@ -65,21 +66,42 @@ def _is_date(year: int, month: int, day: int) -> bool:
     return True
 
 
-def _kind_of(digits: str) -> PersonalDataKind | None:
-    """Return the kind of a run of digits with its separators removed."""
+def _split(run: str) -> tuple[str, frozenset[int]]:
+    """Return the characters of `run` without separators, and where each was.
+
+    A separator's place is the number of characters before it.
+    """
+    kept: list[str] = []
+    places: set[int] = set()
+    for char in run:
+        if char in " -":
+            places.add(len(kept))
+        else:
+            kept.append(char)
+    return "".join(kept), frozenset(places)
+
+
+def _kind_of(run: str) -> PersonalDataKind | None:
+    """Return the kind of personal data a run of digits is, if any.
+
+    Separators count only where people put them (`110101 19900307 4514`,
+    `138-0013-8000`), so `1380013-8000`, a code and a serial, is no match.
+    """
+    digits, places = _split(run)
     if len(digits) == 18 and digits[:17].isdigit():
-        if calc_check_char(digits[:17]) == digits[17].upper():
-            return "resident ID number"
-        return None
+        valid = calc_check_char(digits[:17]) == digits[17].upper()
+        return "resident ID number" if valid and places in ({6, 14}, set()) else None
     if len(digits) == 15 and digits.isdigit():
         year, month, day = (
             1900 + int(digits[6:8]),
             int(digits[8:10]),
             int(digits[10:12]),
         )
-        return "resident ID number" if _is_date(year, month, day) else None
+        valid = _is_date(year, month, day)
+        return "resident ID number" if valid and places in ({6, 12}, set()) else None
     if _MOBILE_RE.fullmatch(digits):
-        return "mobile number"
+        groups = [{3, 7}] if len(digits) == 11 else [{2, 5, 9}, {2}]
+        return "mobile number" if places in [*groups, set()] else None
     return None
 
 
@@ -88,12 +110,27 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def _spans(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
+    """Yield the start, end and kind of each ID or mobile number in `text`.
+
+    A run that is not one as a whole may still contain one between its
+    separators, as `12 13800138000` does.
+    """
+    for match in _RUN_RE.finditer(text):
+        kind = _kind_of(match.group())
+        if kind is not None:
+            yield match.start(), match.end(), kind
+            continue
+        for piece in _PIECE_RE.finditer(match.group()):
+            kind = _kind_of(piece.group())
+            if kind is not None:
+                yield match.start() + piece.start(), match.start() + piece.end(), kind
+
+
 def find_personal_data(text: str) -> PersonalDataKind | None:
     """Return the kind of the first ID or mobile number in `text`, or `None`."""
-    for match in _RUN_RE.finditer(_normalize(text)):
-        kind = _kind_of(_SEPARATORS_RE.sub("", match.group()))
-        if kind is not None:
-            return kind
+    for _start, _end, kind in _spans(_normalize(text)):
+        return kind
     return None
 
 
@@ -104,14 +141,14 @@ def mask_personal_data(text: str) -> str:
     NFKC-normalized, so its full-width characters read as ASCII.
     """
     normalized = _normalize(text)
-    if find_personal_data(normalized) is None:
+    parts: list[str] = []
+    done = 0
+    for start, end, kind in _spans(normalized):
+        parts += [normalized[done:start], _PLACEHOLDERS[kind]]
+        done = end
+    if not parts:
         return text
-
-    def replace(match: re.Match[str]) -> str:
-        kind = _kind_of(_SEPARATORS_RE.sub("", match.group()))
-        return match.group() if kind is None else _PLACEHOLDERS[kind]
-
-    return _RUN_RE.sub(replace, normalized)
+    return "".join(parts) + normalized[done:]
 
 
 def check_free_text(values: Mapping[str, object]) -> None:
