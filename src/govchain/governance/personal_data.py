@@ -15,9 +15,10 @@ What counts as a match:
   optionally after `+86` or `86`.
 
 Digits may be full-width, and single spaces or hyphens may split a number
-where people group its digits (`138-0013-8000`, `110101 19900307 4514`). A longer run of digits, such as a 20-digit account number,
-is not taken apart into matches. Names cannot be told from other words by
-their shape, so they are not found here.
+where people group its digits (`138-0013-8000`, `110101 19900307 4514`). A
+longer run of digits, such as a 20-digit account number, is not taken apart
+into matches. Names cannot be distinguished from other words by their shape,
+so they are not found here.
 
 `check_free_text` is the check the transaction handlers run on free-text
 fields, and the services run before they sign, because a rejected transaction
@@ -152,7 +153,7 @@ def mask_personal_data(text: str) -> str:
 
 
 def check_free_text(values: Mapping[str, object]) -> None:
-    """Raise `ValidationError` (reason `personal-data`) if a text holds personal data.
+    """Raise `ValidationError` (reason `personal-data`) if a text contains personal data.
 
     `values` maps a field's name, as the message shows it, to a string or a
     list of strings; other values are skipped. The message names the field and
