@@ -7,6 +7,7 @@ the handler with a hand-made payload, which must reject it deterministically.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -161,3 +162,20 @@ def test_rule_set_yaml_named(tmp_path: Path) -> None:
     message = str(refused.value)
     assert "r1.yaml: a rule set is a .json or .toml file" in message
     assert "not valid JSON" not in message
+
+
+def test_standard_handler_rejects_mobile(node: Node) -> None:
+    document = json.dumps(
+        {"title": f"people, ask {MOBILE}", "fields": [{"name": "id"}]}
+    )
+    payload = {
+        "name": "people",
+        "version": "1",
+        "document": document,
+        "sha256": hashlib.sha256(document.encode("utf-8")).hexdigest(),
+    }
+    receipt = node.act("city-health", "standard.register", payload)
+    assert not receipt.applied
+    assert receipt.reason == "personal-data"
+    assert "field title contains a mobile number" in receipt.message
+    assert MOBILE not in receipt.message
