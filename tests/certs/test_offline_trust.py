@@ -235,3 +235,24 @@ def test_verify_without_revocations_skips_status(setup: Setup) -> None:
     assert verdict.valid
     assert verdict.skipped == ["status"]
     assert "status" not in verdict.steps
+
+
+def test_cli_long_text_with_slashes(
+    tmp_path: Path, setup: Setup, govchain: Runner
+) -> None:
+    # base45 text may contain '/', and one path component of 300 characters
+    # would make the file system raise "File name too long".
+    cert = setup.service.issue(ISSUER, "food-health", holders(1), now=setup.now())[0]
+    trust_path, _revocations, key_path = _exports(tmp_path, setup)
+    text = "GC1:" + "A" * 300 + "/" + cert.qr_text[4:]
+    done = govchain(
+        "cert",
+        "verify",
+        text,
+        "--trust-list",
+        str(trust_path),
+        "--operator-key",
+        str(key_path),
+    )
+    assert done.code == 1, done.err
+    assert "File name too long" not in done.err + done.out

@@ -494,6 +494,10 @@ def _read_input(value: str) -> str:
             "no certificate given: pass the QR text, a file with the text or a QR "
             "image file"
         )
+    if value.startswith(("GC1:", "HC1:")):
+        # QR text, never a file name: base45 text may contain '/', and asking
+        # the file system about it fails with "File name too long".
+        return strip_scanner_newline(value)
     path = Path(value)
     if len(value) < 4096 and path.is_dir():
         raise ConfigError(
