@@ -414,3 +414,14 @@ def test_checkpoint_names_missing_file(home: Path, tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "missing.note does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_evidence_verify_directory_not_bag(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "not-a-bag"
+    (folder / "data").mkdir(parents=True)
+    trust = tmp_path / "trust.keys"
+    assert govchain(home, "keys", "--out", str(trust)).returncode == 0
+    result = govchain(home, "evidence", "verify", str(folder), "--trust", str(trust))
+    assert result.returncode == 1
+    assert "bagit.txt" in result.stderr
+    assert "Is a directory" not in result.stderr

@@ -21,7 +21,6 @@ from govchain.cli._context import (
 from govchain.cli._remote import ApiClient
 from govchain.errors import ConfigError
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
-from govchain.evidence.archive_bag import is_archive_bag
 from govchain.evidence.bundle import load_bundle
 from govchain.evidence.keys import ledger_keys, trust_file_text
 from govchain.node.presented import check_presented_checkpoint
@@ -128,7 +127,8 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify a bundle offline with nothing but the bundle and the trust file."""
-    if is_archive_bag(file):
+    if file.is_dir():
+        # A directory can only be a bag; the bag check names what it lacks.
         verify_bag(file, trust, min_signatures=min_signatures, as_json=as_json)
         return
     result = verify_bundle(
