@@ -60,8 +60,8 @@ def list_requests(
 ) -> dict[str, Any]:
     """List the sharing requests the caller is party to, oldest id first.
 
-    A department sees the requests it made, those for its resources and those
-    it has a step to decide; the platform operator sees every request.
+    A department gets the requests it made, those for its resources and those
+    it has a step to decide. The platform operator gets every request.
     """
     operator = _operator(store)
     found = [
@@ -82,7 +82,7 @@ def _operator(store: LedgerStore) -> str:
 def _party_to_request(record: dict[str, Any], caller: str, operator: str) -> bool:
     """Tell whether `caller` made, owns, decides or oversees a request.
 
-    A purpose may say more about the consumer's work than other departments
+    A purpose may describe more of the consumer's work than other departments
     need to know, so requests are shown on a need-to-know basis.
     """
     if caller in (operator, record["consumer"], record["owner"]):

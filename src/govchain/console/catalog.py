@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -147,6 +148,20 @@ def _register_form(
     )
 
 
+def _entry_errors(
+    t: Callable[..., str], title: str, level: str, sharing: str
+) -> dict[str, str]:
+    """Return the form errors of a catalog entry's title, level and sharing type."""
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = t("error.required")
+    if not (level.isdigit() and int(level) in LEVELS):
+        errors["level"] = t("catalog.bad_level")
+    if sharing not in SHARING_TYPES:
+        errors["sharing"] = t("catalog.bad_sharing")
+    return errors
+
+
 @router.post("/new", response_model=None)
 def register(
     request: Request,
@@ -173,13 +188,7 @@ def register(
         "fields": fields,
         "tags": tags,
     }
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = t("error.required")
-    if not (level.isdigit() and int(level) in LEVELS):
-        errors["level"] = t("catalog.bad_level")
-    if sharing not in SHARING_TYPES:
-        errors["sharing"] = t("catalog.bad_sharing")
+    errors = _entry_errors(t, title, level, sharing)
     parsed_fields, problem = _parse_fields(fields)
     if problem:
         errors["fields"] = t(problem[0], **problem[1])
@@ -395,13 +404,7 @@ def update(
         "update_frequency": update_frequency,
         "tags": tags,
     }
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = t("error.required")
-    if not (level.isdigit() and int(level) in LEVELS):
-        errors["level"] = t("catalog.bad_level")
-    if sharing not in SHARING_TYPES:
-        errors["sharing"] = t("catalog.bad_sharing")
+    errors = _entry_errors(t, title, level, sharing)
     if errors:
         return _edit_form(request, record, values, errors, status=422)
     submitted: dict[str, Any] = {

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -241,6 +242,31 @@ def show_request(
     return _request_page(request, session, request_id, notice=notice)
 
 
+def _decide(
+    request: Request,
+    session: Session,
+    request_id: str,
+    action: str,
+    work: Callable[[Node], object],
+    *,
+    notice: str,
+    reason: str = "",
+) -> Response:
+    """Run a decision on a request as the user; show the page again if it fails."""
+    try:
+        act(request, session.user, action, work)
+    except ValidationError as exc:
+        return _request_page(
+            request,
+            session,
+            request_id,
+            errors={"form": error_text(request, exc)},
+            reason=reason,
+            status_code=422,
+        )
+    return redirect(f"/requests/{request_id}", notice=notice)
+
+
 def _request_page(
     request: Request,
     session: Session,
@@ -294,22 +320,14 @@ def approve(
         Session, require("steward", action="requests.approve", post=True)
     ],
 ) -> Response:
-    try:
-        act(
-            request,
-            session.user,
-            "requests.approve",
-            lambda node: service.approve(node, session.user.department, request_id),
-        )
-    except ValidationError as exc:
-        return _request_page(
-            request,
-            session,
-            request_id,
-            errors={"form": error_text(request, exc)},
-            status_code=422,
-        )
-    return redirect(f"/requests/{request_id}", notice="approved")
+    return _decide(
+        request,
+        session,
+        request_id,
+        "requests.approve",
+        lambda node: service.approve(node, session.user.department, request_id),
+        notice="approved",
+    )
 
 
 @router.post("/requests/{request_id}/reject", response_model=None)
@@ -329,25 +347,17 @@ def reject(
             errors={"reason": translator(request)("requests.reason_required")},
             status_code=422,
         )
-    try:
-        act(
-            request,
-            session.user,
-            "requests.reject",
-            lambda node: service.reject(
-                node, session.user.department, request_id, reason.strip()
-            ),
-        )
-    except ValidationError as exc:
-        return _request_page(
-            request,
-            session,
-            request_id,
-            errors={"form": error_text(request, exc)},
-            reason=reason,
-            status_code=422,
-        )
-    return redirect(f"/requests/{request_id}", notice="rejected")
+    return _decide(
+        request,
+        session,
+        request_id,
+        "requests.reject",
+        lambda node: service.reject(
+            node, session.user.department, request_id, reason.strip()
+        ),
+        notice="rejected",
+        reason=reason,
+    )
 
 
 def _escalate(node: Node, dept: str, request_id: str) -> Receipt:
@@ -412,22 +422,14 @@ def escalate(
     )
     if record is None:
         raise NotFound(t("requests.not_found", id=request_id))
-    try:
-        act(
-            request,
-            session.user,
-            "requests.escalate",
-            lambda node: _escalate(node, session.user.department, request_id),
-        )
-    except ValidationError as exc:
-        return _request_page(
-            request,
-            session,
-            request_id,
-            errors={"form": error_text(request, exc)},
-            status_code=422,
-        )
-    return redirect(f"/requests/{request_id}", notice="escalated_one")
+    return _decide(
+        request,
+        session,
+        request_id,
+        "requests.escalate",
+        lambda node: _escalate(node, session.user.department, request_id),
+        notice="escalated_one",
+    )
 
 
 @router.get("/grants", response_class=HTMLResponse)

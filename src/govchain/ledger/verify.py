@@ -422,8 +422,8 @@ def _check_index_rows(
     """Check the columns the audit trail reads against the replayed transactions.
 
     The trail lists department, type, time and message from these columns
-    without decoding each transaction, so an edit to them would change what
-    an auditor sees while the signed bytes stay intact.
+    without decoding each transaction, so an edit to them would change the
+    trail an auditor reads while the signed bytes stay intact.
     """
     for stored, outcome in zip(txs, outcomes, strict=True):
         expected = (
@@ -469,7 +469,7 @@ def _check_subjects(store: LedgerStore, expected: _SubjectDigest) -> None:
     stored.add(store.subject_rows())
     if (stored.count, stored.total) != (expected.count, expected.total):
         raise IntegrityError(
-            f"the audit index of subjects holds {stored.count} entries that differ "
+            f"the audit index of subjects contains {stored.count} entries that differ "
             f"from the {expected.count} the replayed transactions name: rows were "
             "added, removed or changed; restore the node home from a backup"
         )
