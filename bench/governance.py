@@ -53,7 +53,7 @@ import polars as pl
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.governance_validate import machine_facts
+from bench.governance_validate import RESIDENT_ID_PATTERN, machine_facts
 
 FULL_ROWS = 1_000_000
 SEED = 20261204
@@ -85,10 +85,6 @@ POSTAL_CODES = ("100010", "100020", "200030", "210000", "310000", "510000", "610
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"
 CONCLUSIONS = ("合格", "合格", "合格", "不合格", "复查")
-RESIDENT_ID_PATTERN = (
-    "[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
-    "[0-9]{3}[0-9Xx]"
-)
 CLEANING_RULES = {
     "name": "bench-register",
     "version": "1",
