@@ -19,7 +19,6 @@ docs/desensitization.md.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ import polars as pl
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from govchain.crypto import bulk
 from govchain.errors import ConfigError, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -361,10 +361,6 @@ def derive_consumer_key(master_key: bytes, consumer: str) -> bytes:
     return hkdf.derive(master_key)
 
 
-#: RFC 4648 base32 alphabet in lower case, as pseudonym tokens are written.
-_BASE32_LOWER = "abcdefghijklmnopqrstuvwxyz234567"
-
-
 def normalize_identifier(series: pl.Series) -> pl.Series:
     """Return identifiers in the form `Pseudonymize` hashes.
 
@@ -381,30 +377,6 @@ def normalize_identifier(series: pl.Series) -> pl.Series:
         return pl.when(value.str.len_bytes() > 0).then(value)
 
     return _run(text, build)
-
-
-def _hmac_sha256_each(key: bytes, messages: list[bytes]) -> list[bytes]:
-    """Return HMAC-SHA256 (RFC 2104) of each message under one key.
-
-    The same as `hmac.digest(key, message, "sha256")` for each message, but
-    the two padded-key states are hashed once and copied for every message
-    instead of set up again each time. For 200,000 IDs of 18 bytes that took
-    0.10 s against 0.27 s for `hmac.digest` (Python 3.11, OpenSSL hashlib).
-    """
-    block = 64
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    padded = key.ljust(block, b"\0")
-    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
-    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
-    digests = []
-    for message in messages:
-        inner_hash = inner.copy()
-        inner_hash.update(message)
-        outer_hash = outer.copy()
-        outer_hash.update(inner_hash.digest())
-        digests.append(outer_hash.digest())
-    return digests
 
 
 Encoding = Literal["base32", "hex"]
@@ -476,48 +448,39 @@ class Pseudonymize:
         if distinct.len() * 5 > present.len() * 4:
             # Mostly distinct values (ID numbers, phones): hashing each present
             # value in place is cheaper than a lookup table as large as the column.
-            digests = _hmac_sha256_each(self.key, present.cast(pl.Binary).to_list())
             positions = normalized.is_not_null().arg_true()
             empty = pl.Series(series.name, [None] * series.len(), dtype=pl.String)
-            return empty.scatter(positions, self._encode(digests))
-        values = distinct.cast(pl.Binary).to_list()
-        digests = _hmac_sha256_each(self.key, values)
-        tokens = self._encode(digests)
+            return empty.scatter(positions, self._tokens(present, self.key))
         return normalized.replace_strict(
-            distinct, tokens, default=None, return_dtype=pl.String
+            distinct,
+            self._tokens(distinct, self.key),
+            default=None,
+            return_dtype=pl.String,
         )
 
-    def _encode(self, digests: list[bytes]) -> pl.Series:
-        """Return `prefix` + the first `length` characters of each digest's text."""
+    def _tokens(self, values: pl.Series, key: bytes) -> pl.Series:
+        """Return `prefix` + the first `length` characters of each value's HMAC text."""
+        data, lengths, gap = bulk.column_messages(values)
         if self.encoding == "hex":
-            text = pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
-            return self.prefix + text.str.head(self.length)
-        # RFC 4648 base32 in lower case, computed by Polars. The digest is read
-        # as four big-endian 64-bit words (a fifth, zero, word stands for the
-        # zero padding of base64.b32encode). Character i is the 5 bits from bit
-        # 5i, taken from one word or from the end of one and the start of the
-        # next.
-        binary = pl.Series(digests, dtype=pl.Binary)
-        words = [
-            binary.bin.slice(8 * k, 8).bin.reinterpret(
-                dtype=pl.UInt64, endianness="big"
-            )
-            for k in range(4)
-        ]
-        words.append(pl.Series([0] * binary.len(), dtype=pl.UInt64))
-        alphabet = pl.Series(list(_BASE32_LOWER), dtype=pl.String)
-        characters = []
-        for i in range(self.length):
-            k, bit = divmod(5 * i, 64)
-            if bit <= 59:
-                value = (words[k] // (1 << (59 - bit))) % 32
-            else:
-                high = (words[k] % (1 << (64 - bit))) * (1 << (bit - 59))
-                value = high + words[k + 1] // (1 << (123 - bit))
-            characters.append(alphabet.gather(value.cast(pl.UInt32)))
-        return pl.select(
-            pl.concat_str([pl.lit(self.prefix), *[pl.lit(c) for c in characters]])
-        ).to_series()
+            size = -(-self.length // 2)
+            text = bulk.hmac_sha256_each(key, data, lengths, gap, size).hex()
+            return self._cut(text.encode("ascii"), 2 * size)
+        # RFC 4648 base32 turns each 5 bytes into 8 characters, so the first
+        # `length` characters come from the first `width` bytes of the MAC,
+        # zero-padded past 32 as base64.b32encode pads. One call encodes every
+        # value's bytes, laid end to end.
+        groups = -(-self.length // 8)
+        width = 5 * groups
+        macs = bulk.hmac_sha256_each(key, data, lengths, gap, min(width, 32))
+        if width > 32:
+            pad = bytes(width - 32)
+            macs = b"".join(macs[i : i + 32] + pad for i in range(0, len(macs), 32))
+        return self._cut(bulk.b32encode(macs).lower(), 8 * groups)
+
+    def _cut(self, text: bytes, step: int) -> pl.Series:
+        """Split ASCII `text` into `step`-character pieces and keep `length` of each."""
+        pieces = [text[i : i + self.length] for i in range(0, len(text), step)]
+        return self.prefix + pl.Series(pieces, dtype=pl.Binary).cast(pl.String)
 
     def to_dict(self) -> dict[str, Any]:
         return {
