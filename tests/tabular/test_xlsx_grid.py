@@ -60,10 +60,13 @@ def _inline(text: str, reference: str = "") -> str:
     return f'<c{ref} t="inlineStr"><is><t>{escape(text)}</t></is></c>'
 
 
-def _workbook(path: Path, rows: list[str], tail: str = "") -> Path:
+def _workbook(
+    path: Path, rows: list[str], tail: str = "", strings: str | None = None
+) -> Path:
     """Write a one-sheet workbook whose `<sheetData>` contains `rows` as given.
 
-    `tail` is written after `</sheetData>`, where merged ranges go.
+    `tail` is written after `</sheetData>`, where merged ranges go. `strings`,
+    when given, is the content of the shared strings part.
     """
     sheet = (
         '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
@@ -75,9 +78,39 @@ def _workbook(path: Path, rows: list[str], tail: str = "") -> Path:
     )
     with zipfile.ZipFile(path, "w") as archive:
         for name, text in _PARTS.items():
+            if strings is not None and name == "xl/_rels/workbook.xml.rels":
+                text = text.replace("</Relationships>", _STRINGS_RELATION)
             archive.writestr(name, text)
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        if strings is not None:
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                'openxmlformats.org/spreadsheetml/2006/main">' + strings + "</sst>",
+            )
     return path
+
+
+_STRINGS_RELATION = (
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+    "</Relationships>"
+)
+
+
+def _shared_grid(*table: list[str]) -> tuple[list[str], str]:
+    """Return rows of shared string cells, as Excel writes them, and the table."""
+    index: dict[str, int] = {}
+    rows = []
+    for number, cells in enumerate(table, start=1):
+        row = "".join(
+            f'<c r="{chr(ord("A") + column)}{number}" s="1" t="s">'
+            f"<v>{index.setdefault(cell, len(index))}</v></c>"
+            for column, cell in enumerate(cells)
+        )
+        rows.append(f'<row r="{number}" spans="1:{len(cells)}">{row}</row>')
+    strings = "".join(f"<si><t>{escape(text)}</t></si>" for text in index)
+    return rows, strings
 
 
 def _grid(*table: list[str]) -> list[str]:
@@ -190,6 +223,63 @@ def test_grid_matches_general_case(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = _workbook(tmp_path / f"{name}.xlsx", rows)
+    got = _read(path, grid=True, monkeypatch=monkeypatch)
+    _same(got, _read(path, grid=False, monkeypatch=monkeypatch))
+    took_grid = not isinstance(got, str) and isinstance(got.rows, FrameRows)
+    assert took_grid == grid
+
+
+#: Shared string sheets: name, rows, strings part, and whether the grid path may take them.
+_SHARED_PLAIN = _shared_grid(["身份证号", "姓名"], ["0110", "张三"], ["0220", "张三"])
+SHARED_CASES: list[tuple[str, list[str], str, bool]] = [
+    ("shared-plain", *_SHARED_PLAIN, True),
+    (
+        "shared-empty",
+        *_shared_grid(["a", "b", "c"], ["1", "", "3"], ["4", "5", "6"]),
+        True,
+    ),
+    (
+        "shared-preserve",
+        _SHARED_PLAIN[0],
+        _SHARED_PLAIN[1].replace("<t>张三", '<t xml:space="preserve">张三 '),
+        True,
+    ),
+    ("shared-entity", *_shared_grid(["a", "b"], ["x & y", "2"]), False),
+    (
+        "shared-rich-text",
+        _SHARED_PLAIN[0],
+        _SHARED_PLAIN[1].replace(
+            "<si><t>张三</t></si>", "<si><r><t>张</t></r><r><t>三</t></r></si>"
+        ),
+        False,
+    ),
+    (
+        "shared-past-end",
+        _SHARED_PLAIN[0],
+        _SHARED_PLAIN[1].replace("<si><t>张三</t></si>", ""),
+        False,
+    ),
+    (
+        "shared-and-inline",
+        [_SHARED_PLAIN[0][0], *_grid(["x", "y"], ["0110", "张三"])[1:]],
+        _SHARED_PLAIN[1],
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "strings", "grid"), SHARED_CASES, ids=[c[0] for c in SHARED_CASES]
+)
+def test_grid_shared_strings_match_general(
+    name: str,
+    rows: list[str],
+    strings: str,
+    grid: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _workbook(tmp_path / f"{name}.xlsx", rows, strings=strings)
     got = _read(path, grid=True, monkeypatch=monkeypatch)
     _same(got, _read(path, grid=False, monkeypatch=monkeypatch))
     took_grid = not isinstance(got, str) and isinstance(got.rows, FrameRows)

@@ -144,10 +144,10 @@ def _read_table(
         )
         if grid is not None:
             return grid
-        # TODO: `_xlsx_grid` reads only even grids of inline text. Other plain
-        # sheets (shared strings, numbers, dates) are split by `_xlsx_plain`,
-        # and the clean-up and shaping below visit every cell in Python, about
-        # ten microseconds a cell.
+        # TODO: `_xlsx_grid` reads only even grids of text cells (all inline or
+        # all shared strings). Sheets with numbers, dates or gaps are split by
+        # `_xlsx_plain`, and the clean-up and shaping below visit every cell in
+        # Python, about ten microseconds a cell.
         raw = read_xlsx(path, source=source, sheet=sheet)
     else:
         raw = read_sheet(path, source=source, sheet=sheet)

@@ -3,16 +3,19 @@
 `_xlsx_plain` still turns every cell into a Python string, and the clean-up
 and shaping then visit each one, about ten microseconds a cell. Many exported
 registers are simpler: one worksheet part in which every row contains the
-same number of inline-string cells, one per column from A, with rows numbered
-1, 2, 3 and so on. For such a part, Polars splits the rows, proves each row's
-shape with one regular expression and splits out the cell text. The checks below then prove
-that the table is the one the general reader returns:
+same number of text cells, one per column from A, with rows numbered 1, 2, 3
+and so on. The cells are all inline strings (as openpyxl writes them) or all
+shared strings (as Excel and WPS write them). For such a part, Polars splits
+the rows, proves each row's shape with one regular expression and splits out
+the cell text, or the shared string index it then looks up. The checks below
+then prove that the table is the one the general reader returns:
 
 1. the workbook opens, the sheet chosen is visible and no other worksheet is
    hidden (those cases carry notes), and its part is UTF-8;
 2. no row is hidden, no merged ranges follow `<sheetData>`, and no cell text
    contains `&`, a carriage return or `_x` (OOXML escapes), so a cell's text
-   is its bytes;
+   is its bytes. Each shared string is one plain `<t>` element: rich text
+   runs and phonetic hints send the workbook to the general reader;
 3. every row matches the one row pattern for its width and the row numbers
    run from 1 without gaps;
 4. no cell text contains what the cell clean-up acts on (the triggers of the
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
@@ -56,6 +60,16 @@ _CELL_TEXT = (
     r'<c(?: r="{letters}[0-9]{{1,7}}")?(?: s="[0-9]{{1,6}}")? t="inlineStr">'
     r'<is><t(?: xml:space="preserve")?>[^<]*</t></is></c>'
 )
+_SHARED_START = r"^.*?<v>"
+_SHARED_END = "</v></c>"
+_CELL_SHARED = (
+    r'<c(?: r="{letters}[0-9]{{1,7}}")?(?: s="[0-9]{{1,6}}")? t="s">'
+    r"<v>[0-9]{{1,9}}</v></c>"
+)
+#: One item of the shared strings table, split at `</si>`, when it is plain text.
+_PLAIN_ITEM = r'^<si><t(?: xml:space="preserve")?>[^<]*</t>$'
+_ITEM_START = r'^<si><t(?: xml:space="preserve")?>'
+
 #: Text after which a cell's value is not simply its bytes: an entity, a
 #: carriage return (XML turns it into a line feed) or an OOXML `_xHHHH_` escape.
 _NOT_PLAIN = ["&", "\r", "_x"]
@@ -87,7 +101,11 @@ def read_plain_workbook(
             if sheet_notes(book.sheets, entry) or entry.part not in archive.NameToInfo:
                 return None
             with archive.open(entry.part) as stream:
-                frame = _grid(stream, normalize_width=normalize_width)
+                frame = _grid(
+                    stream,
+                    normalize_width=normalize_width,
+                    strings=lambda: _shared_strings(archive, book.strings_part),
+                )
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -118,8 +136,16 @@ def read_plain_workbook(
     )
 
 
-def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
+def _grid(
+    stream: IO[bytes],
+    *,
+    normalize_width: bool,
+    strings: Callable[[], pl.Series | None],
+) -> pl.DataFrame | None:
     """Return the cells of a plain grid part as text columns, or None.
+
+    `strings` loads the shared strings table, which is read only when the
+    first row's cells are shared strings.
 
     The part is read in blocks of whole rows, so memory stays near the size
     of the cells rather than of the XML.
@@ -130,11 +156,7 @@ def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
         if not block:
             return None
         buffer += block
-    # The same encoding test as `_xlsx_plain`: only UTF-8 parts are read here.
-    prolog = buffer[:200]
-    if b"encoding=" in prolog and b'encoding="UTF-8"' not in prolog.replace(
-        b"utf-8", b"UTF-8"
-    ):
+    if not _is_utf8(buffer):
         return None
     if b"hidden" in buffer[:start]:
         return None
@@ -142,6 +164,7 @@ def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
     buffer = buffer[start + len(b"<sheetData>") :]
     frames: list[pl.DataFrame] = []
     width = count = 0
+    table: pl.Series | None = None
     while True:
         block = stream.read(BLOCK_SIZE)
         buffer += block
@@ -158,10 +181,13 @@ def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
         buffer = rest
         if rows:
             if not width:
-                # The first row sets the width, and the row pattern then
-                # requires that width of every row.
-                width = rows[: rows.find(b"</row>")].count(b"<c")
-            frame = _rows(rows, width, count)
+                # The first row sets the width and the cell kind, and the row
+                # pattern then requires both of every row.
+                first = rows[: rows.find(b"</row>")]
+                width = first.count(b"<c")
+                if b't="s"' in first and (table := strings()) is None:
+                    return None
+            frame = _rows(rows, width, count, table)
             if frame is None or _needs_cleanup(frame, normalize_width):
                 return None
             frames.append(frame)
@@ -173,15 +199,23 @@ def _grid(stream: IO[bytes], *, normalize_width: bool) -> pl.DataFrame | None:
     return pl.concat(frames) if frames else None
 
 
-def _rows(rows: bytes, width: int, before: int) -> pl.DataFrame | None:
-    """Return the cells of whole `<row>` elements that follow `before` rows."""
+def _rows(
+    rows: bytes, width: int, before: int, table: pl.Series | None
+) -> pl.DataFrame | None:
+    """Return the cells of whole `<row>` elements that follow `before` rows.
+
+    The cells are inline strings, or indexes into `table` when it is given.
+    """
     if not 0 < width <= MAX_COLUMNS or not rows.endswith(b"</row>"):
         return None
     if b"hidden" in rows:
         return None
+    cell_pattern = _CELL_TEXT if table is None else _CELL_SHARED
     pattern = (
         _ROW_START
-        + "".join(_CELL_TEXT.format(letters=_letters(index)) for index in range(width))
+        + "".join(
+            cell_pattern.format(letters=_letters(index)) for index in range(width)
+        )
         + "$"
     )
     try:
@@ -195,7 +229,9 @@ def _rows(rows: bytes, width: int, before: int) -> pl.DataFrame | None:
         return None
     parts = lines.select(
         pl.col("row").str.extract(_ROW_START, 1).cast(pl.Int64).alias("number"),
-        pl.col("row").str.split(_CELL_END).alias("cells"),
+        pl.col("row")
+        .str.split(_CELL_END if table is None else _SHARED_END)
+        .alias("cells"),
     )
     expected = pl.int_range(before + 1, before + parts.height + 1, eager=True)
     if not parts.get_column("number").equals(expected, check_names=False):
@@ -205,12 +241,69 @@ def _rows(rows: bytes, width: int, before: int) -> pl.DataFrame | None:
     # start tag for the first cell, then the text, which has no `<`. The
     # general reader takes an empty `<t></t>` for an empty cell.
     cell = pl.col("cells").list
+    if table is not None:
+        return _look_up(parts, width, table)
     return parts.select(
         pl.when(value != "").then(value).alias(f"column_{index + 1}")
         for index, value in (
             (index, cell.get(index).str.replace(_CELL_START, ""))
             for index in range(width)
         )
+    )
+
+
+def _look_up(parts: pl.DataFrame, width: int, table: pl.Series) -> pl.DataFrame | None:
+    """Return the shared strings that the cells of `parts` point to, or None.
+
+    An index past the end of the table sends the workbook to the general
+    reader, which names the cell in its error.
+    """
+    cell = pl.col("cells").list
+    indexes = parts.select(
+        cell.get(index).str.replace(_SHARED_START, "").cast(pl.UInt32).alias(str(index))
+        for index in range(width)
+    )
+    if indexes.select(pl.max_horizontal(pl.all()).max()).item() >= table.len():
+        return None
+    columns = []
+    for index in range(width):
+        value = table.gather(indexes.get_column(str(index)))
+        columns.append(
+            pl.select(pl.when(value != "").then(value))
+            .to_series()
+            .alias(f"column_{index + 1}")
+        )
+    return pl.DataFrame(columns)
+
+
+def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> pl.Series | None:
+    """Return the shared strings table as text, or None unless every item is plain."""
+    if part is None or part not in archive.NameToInfo:
+        return None
+    data = archive.read(part)
+    if not _is_utf8(data):
+        return None
+    start, end = data.find(b"<si>"), data.rfind(b"</si>")
+    if start < 0 or end < start:
+        return None
+    try:
+        items = pl.Series("item", [data[start:end]]).cast(pl.String)
+    except pl.exceptions.PolarsError:
+        return None
+    items = items.str.split("</si>").explode()
+    if not items.str.contains(_PLAIN_ITEM).all():
+        return None
+    return items.str.replace(_ITEM_START, "").str.strip_suffix("</t>")
+
+
+def _is_utf8(part: bytes) -> bool:
+    """Return whether an XML part starts with no encoding or UTF-8.
+
+    The same test as `_xlsx_plain`: only UTF-8 parts are read here.
+    """
+    prolog = part[:200]
+    return b"encoding=" not in prolog or b'encoding="UTF-8"' in prolog.replace(
+        b"utf-8", b"UTF-8"
     )
 
 
