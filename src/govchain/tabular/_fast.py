@@ -80,7 +80,10 @@ def read_plain_csv(
     newlines = body.count(b"\n")
     if newlines != frame.height - (0 if body.endswith(b"\n") else 1):
         return None
-    if _needs_cleanup(body, delimiter, normalize_width) or not row_checks_pass(frame):
+    markers = CLEANUP_MARKERS + ([] if delimiter == "\t" else ["\t"])
+    if cells_need_cleanup(frame, normalize_width=normalize_width, markers=markers):
+        return None
+    if not row_checks_pass(frame):
         return None
     header_cells = list(frame.row(0))
     width = frame.width
@@ -161,20 +164,41 @@ def _header_first(frame: pl.DataFrame) -> bool:
     return _detect_header(window, {}) == 1
 
 
-def _needs_cleanup(body: bytes, delimiter: str, normalize_width: bool) -> bool:
-    """Return whether any byte sequence occurs that the cell clean-up may act on.
+#: Text that the cell clean-up acts on: an apostrophe guard, `E+` of
+#: scientific notation, U+FEFF and U+001C to U+001F. In text files a leading
+#: tab is a guard too, so a tab is added when it is not the delimiter.
+CLEANUP_MARKERS = ["'", "E+", "e+", "\ufeff", "\x1c", "\x1d", "\x1e", "\x1f"]
+#: Full-width digits, letters and the ideographic space: U+FF00 to U+FF7F and
+#: U+3000, as ranges of a regular expression character class.
+FULL_WIDTH_RANGES = r"\x{FF00}-\x{FF7F}\x{3000}"
 
-    A leading tab or apostrophe guard, `E+` of scientific notation, U+FEFF
-    (EF BB BF), U+001C to U+001F and, when widths are normalized, the UTF-8 lead
-    bytes of U+FF00 to U+FF7F (EF BC, EF BD) and U+3000 (E3 80 80). A match
-    only sends the file to the general reader.
+
+def cells_need_cleanup(
+    frame: pl.DataFrame, *, normalize_width: bool, markers: list[str]
+) -> bool:
+    """Return whether a cell of `frame` contains one of `markers`, or a
+    full-width character when widths are normalized.
+
+    A match only sends the file to the general reader. One regular
+    expression per column costs less than a search per marker.
     """
-    triggers = [b"'", b"E+", b"e+", b"\xef\xbb\xbf", b"\x1c", b"\x1d", b"\x1e", b"\x1f"]
-    if delimiter != "\t":
-        triggers.append(b"\t")
-    if normalize_width:
-        triggers += [b"\xef\xbc", b"\xef\xbd", b"\xe3\x80\x80"]
-    return any(trigger in body for trigger in triggers)
+    pattern = _any_of(markers, FULL_WIDTH_RANGES if normalize_width else "")
+    found = [pl.col(name).str.contains(pattern) for name in frame.columns]
+    return bool(frame.select(pl.any_horizontal(found).any()).item())
+
+
+def _any_of(markers: list[str], ranges: str) -> str:
+    """Return a regular expression matching any of `markers` or a character in `ranges`.
+
+    Every character is written as `\\x{...}`, so none is taken as syntax.
+    """
+
+    def literal(text: str) -> str:
+        return "".join(f"\\x{{{ord(c):X}}}" for c in text)
+
+    single = "".join(literal(m) for m in markers if len(m) == 1) + ranges
+    longer = [literal(m) for m in markers if len(m) > 1]
+    return "|".join(([f"[{single}]"] if single else []) + longer)
 
 
 def _cells_plain(frame: pl.DataFrame) -> bool:

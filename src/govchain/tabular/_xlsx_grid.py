@@ -40,7 +40,7 @@ from xml.etree import ElementTree
 import polars as pl
 
 from govchain.errors import ValidationError
-from govchain.tabular._fast import row_checks_pass
+from govchain.tabular._fast import CLEANUP_MARKERS, cells_need_cleanup, row_checks_pass
 from govchain.tabular._shape import _column_names, _flatten
 from govchain.tabular._sheet import choose_sheet, sheet_notes
 from govchain.tabular._table import FrameRows, Table
@@ -73,12 +73,7 @@ _ITEM_START = r'^<si><t(?: xml:space="preserve")?>'
 #: Text after which a cell's value is not simply its bytes: an entity, a
 #: carriage return (XML turns it into a line feed) or an OOXML `_xHHHH_` escape.
 _NOT_PLAIN = ["&", "\r", "_x"]
-#: Text that the cell clean-up acts on, as in `_fast._needs_cleanup`: an
-#: apostrophe, scientific notation, U+FEFF and U+001C to U+001F.
-_CLEANUP = ["'", "E+", "e+", "\ufeff", "\x1c", "\x1d", "\x1e", "\x1f"]
-#: Full-width digits, letters and the ideographic space, as `_fast` finds them
-#: by their UTF-8 lead bytes: U+FF00 to U+FF7F and U+3000.
-_FULL_WIDTH = r"[\x{FF00}-\x{FF7F}\x{3000}]"
+_MARKERS = _NOT_PLAIN + CLEANUP_MARKERS
 
 
 def read_plain_workbook(
@@ -188,7 +183,9 @@ def _grid(
                 if b't="s"' in first and (table := strings()) is None:
                     return None
             frame = _rows(rows, width, count, table)
-            if frame is None or _needs_cleanup(frame, normalize_width):
+            if frame is None or cells_need_cleanup(
+                frame, normalize_width=normalize_width, markers=_MARKERS
+            ):
                 return None
             frames.append(frame)
             count += frame.height
@@ -305,15 +302,6 @@ def _is_utf8(part: bytes) -> bool:
     return b"encoding=" not in prolog or b'encoding="UTF-8"' in prolog.replace(
         b"utf-8", b"UTF-8"
     )
-
-
-def _needs_cleanup(frame: pl.DataFrame, normalize_width: bool) -> bool:
-    """Return whether a cell of `frame` is not plain or may be changed by the clean-up."""
-    markers = _NOT_PLAIN + _CLEANUP
-    found = [pl.col(name).str.contains_any(markers) for name in frame.columns]
-    if normalize_width:
-        found += [pl.col(name).str.contains(_FULL_WIDTH) for name in frame.columns]
-    return bool(frame.select(pl.any_horizontal(found).any()).item())
 
 
 def _letters(index: int) -> str:
