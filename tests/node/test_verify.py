@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from array import array
 
 import pytest
 
+from govchain.errors import IntegrityError
+from govchain.ledger import store as store_module
 from govchain.ledger.store import LedgerStore
-from govchain.ledger.verify import verify_ledger
+from govchain.ledger.verify import _check_id_index, verify_ledger
 from govchain.node import Node
 
 
@@ -24,7 +27,10 @@ def _fill(node: Node) -> None:
 
 
 @pytest.fixture
-def filled(node: Node) -> LedgerStore:
+def filled(node: Node, monkeypatch: pytest.MonkeyPatch) -> LedgerStore:
+    # A small limit moves the first entries of the id index into tx_ids, so
+    # both of its tables hold some.
+    monkeypatch.setattr(store_module, "RECENT_IDS_MAX", 3)
     _fill(node)
     path = node.store.path
     node.close()
@@ -96,6 +102,43 @@ def test_verify_reports_altered_subject_index(filled: LedgerStore, sql: str) -> 
     report = verify_ledger(filled)
     assert report.problem is not None
     assert "audit index of subjects" in str(report.problem)
+
+
+def test_filled_ledger_uses_both_id_tables(filled: LedgerStore) -> None:
+    merged = filled.db.execute("SELECT seq FROM tx_ids ORDER BY seq").fetchall()
+    recent = filled.db.execute("SELECT seq FROM tx_ids_recent ORDER BY seq").fetchall()
+    assert merged == [(0,), (1,), (2,)]
+    assert recent == [(3,), (4,)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM tx_ids WHERE seq = 1",
+        "DELETE FROM tx_ids_recent WHERE seq = 4",
+        "UPDATE tx_ids SET seq = 2 WHERE seq = 1",
+        "UPDATE tx_ids_recent SET prefix = '00000000' WHERE seq = 4",
+        "INSERT INTO tx_ids_recent SELECT prefix, seq FROM tx_ids WHERE seq = 1",
+        "INSERT INTO tx_ids (prefix, seq) VALUES ('00000000', 9)",
+    ],
+)
+def test_verify_reports_altered_id_index(filled: LedgerStore, sql: str) -> None:
+    _tamper(filled, sql)
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert "id index of transactions" in str(report.problem)
+
+
+def test_id_index_check_finds_repeated_transaction(filled: LedgerStore) -> None:
+    # The walk stops at such a ledger earlier (the copy does not hash to its
+    # new id), so the index check is called on its own.
+    first = filled.db.execute("SELECT id FROM txs WHERE seq = 1").fetchone()[0]
+    _tamper(filled, "UPDATE txs SET id = ? WHERE seq = 3", first)
+    _tamper(filled, "UPDATE tx_ids_recent SET prefix = ? WHERE seq = 3", first[:8])
+    ids = [row[0] for row in filled.db.execute("SELECT id FROM txs ORDER BY seq")]
+    prefixes = array("Q", (int(i[:8], 16) for i in ids))
+    with pytest.raises(IntegrityError, match="is stored twice, at log index 1 and 3"):
+        _check_id_index(filled, prefixes)
 
 
 def test_verify_names_altered_header(filled: LedgerStore) -> None:

@@ -25,7 +25,13 @@ from govchain.ledger.state import Value, Write
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Hex characters of a transaction id that the id index stores.
+ID_PREFIX = 8
+#: Entries that `tx_ids_recent` collects before `write_block` moves them into
+#: `tx_ids`.
+RECENT_IDS_MAX = 65_536
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -40,7 +46,7 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 CREATE TABLE IF NOT EXISTS txs (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     height INTEGER NOT NULL,
     type TEXT NOT NULL,
     dept TEXT NOT NULL,
@@ -50,6 +56,21 @@ CREATE TABLE IF NOT EXISTS txs (
     time INTEGER NOT NULL,
     data BLOB NOT NULL
 );
+-- The id index: the first 8 hex characters of each transaction id and its log
+-- index. Ids are SHA-256 hashes, so each new entry lands on a random page of
+-- the index. A block's entries go to the small tx_ids_recent, where they dirty
+-- few pages, and are moved into tx_ids in bulk. A lookup reads both tables and
+-- compares the whole id on the rows they point to.
+CREATE TABLE IF NOT EXISTS tx_ids (
+    prefix TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (prefix, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tx_ids_recent (
+    prefix TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (prefix, seq)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS txs_dept ON txs (dept, seq);
 CREATE INDEX IF NOT EXISTS txs_time ON txs (time, seq);
 CREATE TABLE IF NOT EXISTS tx_subjects (
@@ -101,6 +122,8 @@ class LedgerStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        # Rows of tx_ids_recent, counted on the first write_block.
+        self._recent_ids: int | None = None
         if readonly:
             uri = f"file:{path}?mode=ro"
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -116,8 +139,9 @@ class LedgerStore:
             # in blocks of 2,000, bench/ledger.py on 2 cores).
             self.db.execute("PRAGMA cache_size=-262144")
             self.db.execute("PRAGMA wal_autocheckpoint=20000")
-            self.db.executescript(_SCHEMA)
             self._check_schema()
+            self.db.executescript(_SCHEMA)
+            self._record_schema()
         self.db.execute("PRAGMA foreign_keys=ON")
 
     @property
@@ -148,17 +172,27 @@ class LedgerStore:
         self.db.close()
 
     def _check_schema(self) -> None:
+        """Raise `IntegrityError` for a file of another schema version.
+
+        It runs before `_SCHEMA` so that an older file is left unchanged.
+        """
+        has_meta = self.db.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if has_meta is None:
+            return
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
-            self.db.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
-        elif int(row[0]) != SCHEMA_VERSION:
+        if row is not None and int(row[0]) != SCHEMA_VERSION:
             raise IntegrityError(
                 f"ledger {self.path} has schema version {row[0]}, this govchain "
                 f"reads version {SCHEMA_VERSION}"
             )
+
+    def _record_schema(self) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
+            (str(SCHEMA_VERSION),),
+        )
 
     # -- meta ---------------------------------------------------------------
 
@@ -227,20 +261,34 @@ class LedgerStore:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def has_tx(self, tx_id: str) -> bool:
-        row = self.reader.execute("SELECT 1 FROM txs WHERE id=?", (tx_id,)).fetchone()
-        return row is not None
+        return tx_id in self.stored_ids([tx_id])
 
     def stored_ids(self, tx_ids: Iterable[str]) -> set[str]:
         """Return which of `tx_ids` are already in the ledger."""
-        wanted = list(tx_ids)
-        found: set[str] = set()
+        return set(self.seqs_of_ids(tx_ids))
+
+    def seqs_of_prefixes(self, prefixes: Iterable[str]) -> list[int]:
+        """Return the log indexes that the id index holds for any of `prefixes`."""
+        wanted = sorted(set(prefixes))
+        found: list[int] = []
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+            rows = self.reader.execute(_seqs_of_prefixes(len(chunk)), chunk * 2)
+            found.extend(row[0] for row in rows)
+        return found
+
+    def seqs_of_ids(self, tx_ids: Iterable[str]) -> dict[str, int]:
+        """Return the log index of each of `tx_ids` that the ledger holds."""
+        wanted = set(tx_ids)
+        prefixes = sorted({txid[:ID_PREFIX] for txid in wanted})
+        found: dict[str, int] = {}
+        for start in range(0, len(prefixes), 500):
+            chunk = prefixes[start : start + 500]
             rows = self.reader.execute(
-                f"SELECT id FROM txs WHERE id IN ({marks})", chunk
+                f"SELECT id, seq FROM txs WHERE seq IN ({_seqs_of_prefixes(len(chunk))})",
+                chunk * 2,
             ).fetchall()
-            found.update(row[0] for row in rows)
+            found.update((txid, seq) for txid, seq in rows if txid in wanted)
         return found
 
     def subjects_of(self, seqs: Iterable[int]) -> dict[int, list[str]]:
@@ -271,8 +319,9 @@ class LedgerStore:
                 reason="bad-id",
             )
         rows = self.reader.execute(
-            "SELECT id FROM txs WHERE id >= ? AND id < ? LIMIT 2",
-            (text, text + "g"),
+            f"SELECT id FROM txs WHERE seq IN ({_seqs_of_prefixes(1)}) "
+            "AND id >= ? AND id < ? ORDER BY id LIMIT 2",
+            (text[:ID_PREFIX], text[:ID_PREFIX], text, text + "g"),
         ).fetchall()
         if len(rows) > 1:
             raise ValidationError(
@@ -282,10 +331,8 @@ class LedgerStore:
         return str(rows[0][0]) if rows else None
 
     def tx_by_id(self, tx_id: str) -> StoredTx | None:
-        row = self.reader.execute(
-            f"SELECT {_TX_COLUMNS} FROM txs WHERE id=?", (tx_id,)
-        ).fetchone()
-        return None if row is None else _stored_tx(row)
+        seq = self.seqs_of_ids([tx_id]).get(tx_id)
+        return None if seq is None else self.tx_by_seq(seq)
 
     def tx_by_seq(self, seq: int) -> StoredTx | None:
         row = self.reader.execute(
@@ -399,7 +446,25 @@ class LedgerStore:
         checkpoint: tuple[int, bytes] | None,
     ) -> None:
         """Write one block and everything it changes in one SQLite transaction."""
+        if self._recent_ids is None:
+            self._recent_ids = self.db.execute(
+                "SELECT count(*) FROM tx_ids_recent"
+            ).fetchone()[0]
+        recent = self._recent_ids
         with self.transaction():
+            if recent + len(txs) > RECENT_IDS_MAX:
+                # Read in key order, the entries fill the pages of tx_ids one
+                # after another, and each page is written once.
+                self.db.execute(
+                    "INSERT INTO tx_ids (prefix, seq) "
+                    "SELECT prefix, seq FROM tx_ids_recent ORDER BY prefix, seq"
+                )
+                self.db.execute("DELETE FROM tx_ids_recent")
+                recent = 0
+            self.db.executemany(
+                "INSERT INTO tx_ids_recent (prefix, seq) VALUES (?, ?)",
+                [(t.id[:ID_PREFIX], t.seq) for t in txs],
+            )
             self.db.execute(
                 "INSERT INTO blocks (height, hash, header, results) VALUES (?, ?, ?, ?)",
                 (
@@ -448,9 +513,21 @@ class LedgerStore:
                     "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)",
                     checkpoint,
                 )
+        self._recent_ids = recent + len(txs)
 
 
 _TX_COLUMNS = "seq, id, height, type, dept, status, reason, message, time, data"
+
+
+def _seqs_of_prefixes(count: int) -> str:
+    """Return SQL that selects the log indexes the id index holds for `count`
+    id prefixes. Its parameters are the prefixes twice, once per table.
+    """
+    marks = ",".join("?" * count)
+    return (
+        f"SELECT seq FROM tx_ids WHERE prefix IN ({marks}) "
+        f"UNION ALL SELECT seq FROM tx_ids_recent WHERE prefix IN ({marks})"
+    )
 
 
 def _stored_tx(row: tuple[Any, ...]) -> StoredTx:

@@ -10,7 +10,8 @@ for each block:
 4. extends the Merkle log and compares its size and root with the header;
 5. checks the committing node's signature on the header.
 
-Then it checks every stored Merkle node against the recomputed tree, every
+Then it checks the id index against the transactions and that no transaction
+is stored twice, every stored Merkle node against the recomputed tree, every
 checkpoint's signatures and root, and that the stored state equals the replayed
 one. The first problem found stops the walk and is reported with its height and
 transaction id.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +35,7 @@ from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
 from govchain.ledger.state import MemoryState
-from govchain.ledger.store import LedgerStore, StoredTx
+from govchain.ledger.store import ID_PREFIX, LedgerStore, StoredTx
 from govchain.ledger.transaction import tx_id
 from govchain.statemachine import load_handlers
 
@@ -128,6 +130,7 @@ def _walk(
     top = store.height()
     keys: dict[str, PublicKey] = {}
     subjects = _SubjectDigest()
+    id_prefixes = array("Q")
     for (height, stored_hash, header_bytes, results_bytes), txs, upcoming in _lookahead(
         store
     ):
@@ -192,6 +195,7 @@ def _walk(
                     height=height,
                     tx_id=tx.id,
                 )
+            id_prefixes.append(int(tx.id[:ID_PREFIX], 16))
 
         # 3. Replay: outcomes, state digest.
         result = applier.apply(
@@ -295,6 +299,7 @@ def _walk(
             progress(height, top)
 
     report.log_root = compact.root().hex()
+    _check_id_index(store, id_prefixes)
     _check_subjects(store, subjects)
     _check_nodes(store, all_leaves)
     _check_checkpoints(store, origin or "", roots, report)
@@ -444,6 +449,71 @@ def _check_index_rows(
                 height=height,
                 tx_id=stored.id,
             )
+
+
+def _check_id_index(store: LedgerStore, prefixes: array[int]) -> None:
+    """Check the id index against the walked transactions' ids.
+
+    `prefixes[seq]` is the integer value of the first `ID_PREFIX` hex
+    characters of the id at log index `seq`. The index must hold exactly one
+    entry for each transaction, with that prefix. Then a transaction stored
+    twice shares its prefix with another entry, and those few (about a hundred
+    among a million distinct ids) are compared whole.
+    """
+    size = len(prefixes)
+    indexed = bytearray(size)
+    recent: set[str] = set()
+    shared: set[str] = set()
+    for table in ("tx_ids_recent", "tx_ids"):
+        previous = None
+        rows = store.reader.execute(
+            f"SELECT prefix, seq FROM {table} ORDER BY prefix, seq"
+        )
+        for prefix, seq in rows:
+            if (
+                not isinstance(seq, int)
+                or not 0 <= seq < size
+                or indexed[seq]
+                or _prefix_value(prefix) != prefixes[seq]
+            ):
+                raise IntegrityError(
+                    f"the id index of transactions has an entry {prefix!r} for log "
+                    f"index {seq!r} that matches no transaction, or repeats one: "
+                    "rows were added or changed; restore the node home from a backup"
+                )
+            indexed[seq] = 1
+            if prefix == previous or prefix in recent:
+                shared.add(prefix)
+            if table == "tx_ids_recent":
+                recent.add(prefix)
+            previous = prefix
+    if 0 in indexed:
+        seq = indexed.index(0)
+        raise IntegrityError(
+            f"the id index of transactions has no entry for log index {seq}: rows "
+            "were removed; restore the node home from a backup"
+        )
+    first: dict[str, int] = {}
+    for seq in sorted(store.seqs_of_prefixes(shared)):
+        stored = store.tx_by_seq(seq)
+        assert stored is not None
+        if stored.id in first:
+            raise IntegrityError(
+                f"transaction {stored.id} is stored twice, at log index "
+                f"{first[stored.id]} and {seq}",
+                tx_id=stored.id,
+            )
+        first[stored.id] = seq
+
+
+def _prefix_value(prefix: object) -> int:
+    """Return the integer an id prefix stands for, or -1 if it is not one."""
+    if not isinstance(prefix, str) or len(prefix) != ID_PREFIX:
+        return -1
+    try:
+        return int(prefix, 16)
+    except ValueError:
+        return -1
 
 
 class _SubjectDigest:
