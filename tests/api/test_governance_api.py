@@ -44,7 +44,10 @@ def test_import_records_report(api: Api) -> None:
     html = api.get(
         f"/v1/data/versions/{body['version']}/report", OWNER, params={"format": "html"}
     )
-    assert html.text.startswith('<section class="quality-report">')
+    assert html.text.startswith(
+        '<section class="quality-report quality-report--invalid">'
+    )
+    assert "<caption>fields</caption>" in html.text
 
 
 def test_import_bad_filename_rejected(api: Api) -> None:

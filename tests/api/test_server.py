@@ -497,3 +497,81 @@ def test_escalate_and_checkpoint_forwarded(served: Served, tmp_path: Path) -> No
     checked = govchain(served.home, "checkpoint", str(saved))
     assert checked.returncode == 0, checked.stderr
     assert "is consistent with this ledger" in checked.stdout
+
+
+BEDS_STANDARD = {
+    "name": "beds",
+    "version": "1",
+    "fields": [
+        {"name": "org_code", "constraints": {"required": True}},
+        {"name": "beds", "type": "integer", "constraints": {"minimum": 0}},
+    ],
+}
+
+
+def test_cli_data_steps_forwarded(served: Served, tmp_path: Path) -> None:
+    resource_id = _register(served.home)
+    standard = tmp_path / "beds.json"
+    standard.write_text(json.dumps(BEDS_STANDARD), "utf-8")
+    result = govchain(
+        served.home,
+        "data",
+        "standard",
+        "register",
+        "--as",
+        "city-health",
+        str(standard),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("registered beds@1 (sha256 ")
+
+    data = tmp_path / "beds.csv"
+    data.write_text("org_code,beds\n440104001, 120\n440106002,-5\n", "utf-8")
+    command = ["data", "import", str(data), "--as", "city-health"]
+    command += ["--resource", resource_id, "--standard"]
+    # The server reads standards from its registry only.
+    result = govchain(served.home, *command, str(standard))
+    assert result.returncode == 2
+    assert "takes only a registered standard NAME@VERSION" in result.stderr
+    result = govchain(served.home, *command, "beds@1")
+    assert result.returncode == 0, result.stderr
+    assert f"imported beds.csv as {resource_id}@1: 2 rows" in result.stdout
+    assert "beds.csv: invalid against" in result.stdout
+    assert "minimum" in result.stdout
+
+    rules = tmp_path / "trim.json"
+    rules.write_text(
+        json.dumps({"name": "trim", "version": "1", "rules": [{"op": "trim"}]}), "utf-8"
+    )
+    result = govchain(
+        served.home, "data", "clean", resource_id, "--rules", str(rules), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    cleaned = json.loads(result.stdout)
+    assert cleaned["parent"] == f"{resource_id}@1"
+    assert cleaned["version"] == f"{resource_id}@2"
+    assert cleaned["rule_set"] == "trim@1"
+    assert cleaned["rows_out"] == 2
+
+    result = govchain(served.home, "data", "classify", resource_id)
+    assert result.returncode == 0, result.stderr
+    assert f"{resource_id}@2 graded with" in result.stdout
+    result = govchain(
+        served.home,
+        "data",
+        "override",
+        resource_id,
+        "--field",
+        "beds",
+        "--level",
+        "2",
+        "--reason",
+        "counts by district are internal",
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{resource_id} field beds: level 1 -> 2" in result.stdout
+
+    log = served.log.read_text("utf-8")
+    for route in ("import", "clean", "classify", "overrides"):
+        assert f"POST /v1/data/resources/{resource_id}/{route}" in log
+    assert "POST /v1/data/standards" in log

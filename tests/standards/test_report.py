@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from govchain.standards import (
@@ -16,6 +17,7 @@ from govchain.standards import (
     render_html,
     render_json,
     render_rich,
+    report_from_dict,
     report_sha256,
     validate_table,
 )
@@ -69,6 +71,20 @@ def test_report_json_is_canonical() -> None:
     )
     assert data == again.encode("utf-8")
     assert render_json(leading_zeros_report()) == data
+
+
+def test_report_from_dict_round_trip(tmp_path: Path) -> None:
+    for report in (leading_zeros_report(), key_report(tmp_path)):
+        rebuilt = report_from_dict(json.loads(render_json(report)))
+        assert rebuilt == report
+        assert render_html(rebuilt) == render_html(report)
+
+
+def test_report_from_dict_malformed() -> None:
+    document = json.loads(render_json(leading_zeros_report()))
+    del document["fields"][0]["missing"]
+    with pytest.raises(ValueError, match="quality report is malformed: KeyError"):
+        report_from_dict(document)
 
 
 def test_report_json_contents() -> None:

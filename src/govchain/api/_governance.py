@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from html import escape
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +29,13 @@ from govchain.governance.classify import DEFAULT_RULES, parse_classification_rul
 from govchain.governance.cleaning import parse_rule_set
 from govchain.governance.lineage import lineage_graph
 from govchain.ledger.state import StateReader
-from govchain.standards import Standard, build_report, validate_table
+from govchain.standards import (
+    Standard,
+    build_report,
+    render_html,
+    report_from_dict,
+    validate_table,
+)
 from govchain.standards.registry import (
     get_standard,
     list_standards,
@@ -184,25 +189,7 @@ def report(
 
 def render_html_document(document: dict[str, Any]) -> str:
     """Render a stored report (its JSON form) as the console's HTML fragment."""
-    # TODO: `govchain.standards.render_html` needs a QualityReport, which a
-    # stored JSON report does not rebuild yet, so this lists summary and findings.
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(str(finding.get(key, '')))}</td>"
-            for key in ("row", "column", "rule", "severity", "message")
-        )
-        + "</tr>"
-        for finding in document.get("findings", [])[:1000]
-    )
-    return (
-        '<section class="quality-report">'
-        f"<p>score {escape(str(document.get('score', '')))}, "
-        f"valid: {escape(str(document.get('valid', '')))}</p>"
-        "<table><thead><tr><th>row</th><th>column</th><th>rule</th>"
-        f"<th>severity</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>"
-        "</section>"
-    )
+    return render_html(report_from_dict(document))
 
 
 class CleanRequest(BaseModel):
@@ -225,13 +212,9 @@ def clean(
         version_id=body.version,
     )
     return {
-        "version": outcome.version_id,
-        "parent": outcome.parent,
+        **outcome.to_dict(),
         "rule_set": rule_set.ref,
         "rule_set_hash": rule_set.digest,
-        "rows_in": outcome.rows_in,
-        "rows_out": outcome.rows_out,
-        "changes": outcome.changes,
         "receipt": writer.last_receipt(),
     }
 

@@ -20,7 +20,9 @@ from rich.table import Table as RichTable
 
 from govchain.catalog import service as catalog_service
 from govchain.cli._context import CliState, console, err_console, print_json
+from govchain.cli._remote import ApiClient
 from govchain.datasets import DatasetStore
+from govchain.errors import ConfigError
 from govchain.governance import classify as classify_rules
 from govchain.governance import service as steward
 from govchain.governance.cleaning import load_rule_set
@@ -31,6 +33,7 @@ from govchain.standards import (
     registry,
     render_json,
     render_rich,
+    report_from_dict,
     validate_table,
 )
 from govchain.standards._handlers import REFERENCE_RE
@@ -47,12 +50,16 @@ def data() -> None:
     """Check data files against data standards (Table Schema)."""
 
 
+def _is_reference(standard: str) -> bool:
+    """Return whether `standard` is a `NAME@VERSION` that names no file."""
+    return not Path(standard).exists() and REFERENCE_RE.match(standard) is not None
+
+
 def _load_schema(ctx: typer.Context, standard: str) -> Standard:
     """Return a standard from a Table Schema file, or from the ledger's registry
     when `standard` is a `NAME@VERSION` that names no file."""
-    path = Path(standard)
-    if path.exists() or not REFERENCE_RE.match(standard):
-        return load_standard(path)
+    if not _is_reference(standard):
+        return load_standard(Path(standard))
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     store = state.read_store()
     try:
@@ -146,24 +153,53 @@ def import_file(
     """
     schema = None if standard is None else _load_schema(ctx, standard)
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        if standard is not None and not _is_reference(standard):
+            raise ConfigError(
+                f"--standard {standard}: the running server takes only a registered "
+                "standard NAME@VERSION; register the file with `govchain data "
+                "standard register` first, or stop the server"
+            )
         with _progress(f"importing {file.name}"):
-            result = catalog_service.import_version(
-                node,
-                DatasetStore(node.home.path / "objects"),
+            sent = node.import_data(
                 as_dept,
                 resource,
                 file,
-                standard=schema,
+                standard=standard,
                 sheet=sheet,
                 encoding=encoding,
             )
+        version_id, rows = sent["version"], sent["rows"]
+        report = None if sent["report"] is None else report_from_dict(sent["report"])
+    else:
+        try:
+            with _progress(f"importing {file.name}"):
+                result = catalog_service.import_version(
+                    node,
+                    DatasetStore(node.home.path / "objects"),
+                    as_dept,
+                    resource,
+                    file,
+                    standard=schema,
+                    sheet=sheet,
+                    encoding=encoding,
+                )
+        finally:
+            node.close()
+        version_id, rows, report = result.version_id, result.rows, result.report
+    console.print(f"imported {file.name} as {version_id}: {rows} rows")
+    if report is not None:
+        console.print(render_rich(report))
+
+
+def _owner(state: CliState, resource: str) -> str:
+    """Return the owner of `resource`, read from the ledger without opening the node."""
+    store = state.read_store()
+    try:
+        return str(catalog_service.get_resource(store, resource)["owner"])
     finally:
-        node.close()
-    console.print(f"imported {file.name} as {result.version_id}: {result.rows} rows")
-    if result.report is not None:
-        console.print(render_rich(result.report))
+        store.close()
 
 
 @contextmanager
@@ -203,48 +239,40 @@ def clean(
     """
     rule_set = load_rule_set(rules)
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        owner = catalog_service.get_resource(node.store, resource)["owner"]
-        with _progress(f"cleaning {resource} with {rule_set.ref}"):
-            outcome = steward.clean_version(
-                node,
-                DatasetStore(node.home.path / "objects"),
-                owner,
-                resource,
-                rule_set,
-                version_id=version,
-            )
-    finally:
-        node.close()
-    if as_json:
-        print_json(
-            {
-                "version": outcome.version_id,
-                "parent": outcome.parent,
+    owner = _owner(state, resource)
+    node = state.node_or_api()
+    with _progress(f"cleaning {resource} with {rule_set.ref}"):
+        if isinstance(node, ApiClient):
+            done = node.clean(owner, resource, rule_set.to_dict(), version=version)
+            done.pop("receipt", None)
+        else:
+            try:
+                outcome = steward.clean_version(
+                    node,
+                    DatasetStore(node.home.path / "objects"),
+                    owner,
+                    resource,
+                    rule_set,
+                    version_id=version,
+                )
+            finally:
+                node.close()
+            done = {
+                **outcome.to_dict(),
                 "rule_set": rule_set.ref,
                 "rule_set_hash": rule_set.digest,
-                "rows_in": outcome.rows_in,
-                "rows_out": outcome.rows_out,
-                "changes": outcome.changes,
-                "report_hash": outcome.report_hash,
-                "quality_score": None
-                if outcome.quality is None
-                else str(outcome.quality.score),
             }
-        )
+    if as_json:
+        print_json(done)
         return
+    score = done["quality_score"]
     console.print(
-        f"cleaned {outcome.parent} into {outcome.version_id} with {rule_set.ref} "
-        f"(sha256 {rule_set.digest[:12]}): {outcome.rows_out} of "
-        f"{outcome.rows_in} rows kept"
-        + (
-            ""
-            if outcome.quality is None
-            else f", quality score {outcome.quality.score}"
-        )
+        f"cleaned {done['parent']} into {done['version']} with {rule_set.ref} "
+        f"(sha256 {rule_set.digest[:12]}): {done['rows_out']} of "
+        f"{done['rows_in']} rows kept"
+        + ("" if score is None else f", quality score {score}")
     )
-    for change in outcome.changes:
+    for change in done["changes"]:
         rule = change["rule"]
         if rule["op"] == "dedup":
             console.print(
@@ -290,38 +318,46 @@ def classify(
     if rules is not None:
         chosen = classify_rules.load_classification_rules(rules)
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        owner = catalog_service.get_resource(node.store, resource)["owner"]
-        with _progress(f"classifying {resource} with {chosen.ref}"):
-            version_id, result = steward.classify_version(
-                node,
-                DatasetStore(node.home.path / "objects"),
-                owner,
-                resource,
-                rules=chosen,
-                version_id=version,
-                record=not dry_run,
+    owner = _owner(state, resource)
+    node = state.node_or_api()
+    with _progress(f"classifying {resource} with {chosen.ref}"):
+        if isinstance(node, ApiClient):
+            document = None if rules is None else chosen.to_dict()
+            done = node.classify(
+                owner, resource, document, version=version, dry_run=dry_run
             )
-    finally:
-        node.close()
+            done.pop("receipt", None)
+        else:
+            try:
+                version_id, result = steward.classify_version(
+                    node,
+                    DatasetStore(node.home.path / "objects"),
+                    owner,
+                    resource,
+                    rules=chosen,
+                    version_id=version,
+                    record=not dry_run,
+                )
+            finally:
+                node.close()
+            done = {"version": version_id, "recorded": not dry_run, **result.to_dict()}
     if as_json:
-        print_json({"version": version_id, "recorded": not dry_run, **result.to_dict()})
+        print_json(done)
         return
-    table = RichTable(title=f"{version_id} graded with {result.rules}")
+    table = RichTable(title=f"{done['version']} graded with {done['rules']}")
     for column in ("field", "category", "kind", "level", "evidence"):
         table.add_column(column)
-    for grade in result.fields:
+    for grade in done["fields"]:
         table.add_row(
-            grade.field,
-            grade.category,
-            grade.kind,
-            chosen.levels[grade.level],
-            ", ".join(grade.evidence),
+            grade["field"],
+            grade["category"],
+            grade["kind"],
+            chosen.levels[grade["level"]],
+            ", ".join(grade["evidence"]),
         )
     console.print(table)
     console.print(
-        f"resource level: {chosen.levels[result.level]}"
+        f"resource level: {chosen.levels[done['level']]}"
         + ("" if not dry_run else " (dry run, nothing recorded)")
     )
 
@@ -349,21 +385,32 @@ def override(
 ) -> None:
     """Override the grade of one field, with a reason recorded on the ledger."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        owner = catalog_service.get_resource(node.store, resource)["owner"]
-        entry = steward.override_grade(
-            node,
+    owner = _owner(state, resource)
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        entry = node.override_grade(
             owner,
             resource,
-            field,
+            field=field,
             level=level,
             reason=reason,
             category=category,
             kind=kind,
         )
-    finally:
-        node.close()
+    else:
+        try:
+            entry = steward.override_grade(
+                node,
+                owner,
+                resource,
+                field,
+                level=level,
+                reason=reason,
+                category=category,
+                kind=kind,
+            )
+        finally:
+            node.close()
     done = entry["overrides"][field]
     console.print(
         f"{resource} field {field}: level {done['was']} -> {done['level']} "
@@ -398,13 +445,19 @@ def standard_register(
 ) -> None:
     """Register a data standard as NAME@VERSION, with its SHA-256, on the ledger."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        record = registry.register_standard(
-            node, as_dept, file, name=name, version=version
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        load_standard(file)
+        record = node.register_standard(
+            as_dept, file.read_bytes(), name=name, version=version
         )
-    finally:
-        node.close()
+    else:
+        try:
+            record = registry.register_standard(
+                node, as_dept, file, name=name, version=version
+            )
+        finally:
+            node.close()
     console.print(
         f"registered {record['id']} (sha256 {record['sha256']}, "
         f"{record['field_count']} fields)"

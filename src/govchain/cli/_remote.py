@@ -16,6 +16,7 @@ import logging
 import os
 import ssl
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from govchain.api.announce import api_file
@@ -132,8 +133,11 @@ class ApiClient:
         *,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        content: bytes | None = None,
     ) -> dict[str, Any]:
         """Send one request as `dept` and return the JSON response.
+
+        `content` is sent as the raw body, as the data routes take files.
 
         Raises the govchain error that the status and reason stand for, with the
         server's message, so the CLI reports it as it would a local failure.
@@ -141,13 +145,17 @@ class ApiClient:
         import httpx  # imported here: most commands never forward
 
         token = read_token(self.home, dept)
+        headers = {"Authorization": f"Bearer {token}"}
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"
         try:
             response = httpx.request(
                 method,
                 self.url + path,
                 json=body,
                 params=params,
-                headers={"Authorization": f"Bearer {token}"},
+                content=content,
+                headers=headers,
                 timeout=TIMEOUT_S,
                 verify=self._verify,
             )
@@ -264,6 +272,75 @@ class ApiClient:
             "receipt"
         ]
         return receipt
+
+    # -- data governance -------------------------------------------------------
+
+    def import_data(
+        self,
+        owner: str,
+        resource_id: str,
+        path: Path,
+        *,
+        standard: str | None,
+        sheet: str | None,
+        encoding: str | None,
+    ) -> dict[str, Any]:
+        """Upload a data file as a new version; `standard` is NAME@VERSION."""
+        params = {"filename": path.name}
+        for name, value in (
+            ("standard", standard),
+            ("sheet", sheet),
+            ("encoding", encoding),
+        ):
+            if value is not None:
+                params[name] = value
+        route = f"/v1/data/resources/{_quote(resource_id)}/import"
+        return self.call(owner, "POST", route, params=params, content=path.read_bytes())
+
+    def clean(
+        self,
+        owner: str,
+        resource_id: str,
+        rules: dict[str, Any],
+        *,
+        version: str | None,
+    ) -> dict[str, Any]:
+        route = f"/v1/data/resources/{_quote(resource_id)}/clean"
+        body = {"rules": rules, "version": version}
+        return self.call(owner, "POST", route, body=body)
+
+    def classify(
+        self,
+        owner: str,
+        resource_id: str,
+        rules: dict[str, Any] | None,
+        *,
+        version: str | None,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        route = f"/v1/data/resources/{_quote(resource_id)}/classify"
+        body = {"rules": rules, "version": version, "dry_run": dry_run}
+        return self.call(owner, "POST", route, body=body)
+
+    def override_grade(
+        self, owner: str, resource_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Override one field's grade; return the resource's classification entry."""
+        route = f"/v1/data/resources/{_quote(resource_id)}/overrides"
+        entry: dict[str, Any] = self.call(owner, "POST", route, body=fields)[
+            "classification"
+        ]
+        return entry
+
+    def register_standard(
+        self, dept: str, document: bytes, *, name: str | None, version: str | None
+    ) -> dict[str, Any]:
+        """Register a Table Schema document; return the registry record."""
+        params = {k: v for k, v in (("name", name), ("version", version)) if v}
+        record: dict[str, Any] = self.call(
+            dept, "POST", "/v1/data/standards", params=params, content=document
+        )["standard"]
+        return record
 
 
 def _membership_request(

@@ -66,6 +66,18 @@ class CleanOutcome:
     """Quality report of the cleaned rows against the source version's standard,
     `None` when the source was imported without one."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the outcome as JSON-ready values; the score is a decimal string."""
+        return {
+            "version": self.version_id,
+            "parent": self.parent,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "changes": self.changes,
+            "report_hash": self.report_hash,
+            "quality_score": None if self.quality is None else str(self.quality.score),
+        }
+
 
 def get_version(
     state: StateReader, resource_id: str, version_id: str | None = None

@@ -12,6 +12,7 @@ from govchain.standards.report import (
     render_html,
     render_json,
     render_rich,
+    report_from_dict,
     report_sha256,
 )
 from govchain.standards.schema import (
@@ -38,6 +39,7 @@ __all__ = [
     "render_html",
     "render_json",
     "render_rich",
+    "report_from_dict",
     "report_sha256",
     "validate_table",
 ]

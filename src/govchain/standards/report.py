@@ -133,6 +133,72 @@ class QualityReport:
         }
 
 
+def report_from_dict(document: dict[str, Any]) -> QualityReport:
+    """Rebuild a report from its `to_dict` form, as stored or returned by the API.
+
+    Raises `ValueError` naming the missing or malformed part.
+    """
+    try:
+        standard = document["standard"]
+        return QualityReport(
+            source=str(document["source"]),
+            sheet=document["sheet"],
+            standard_title=str(standard["title"]),
+            standard_source=str(standard["source"]),
+            standard_sha256=str(standard["sha256"]),
+            rows=int(document["rows"]),
+            valid=bool(document["valid"]),
+            errors=int(document["errors"]),
+            warnings=int(document["warnings"]),
+            error_rows=int(document["error_rows"]),
+            error_cells=int(document["error_cells"]),
+            cells=int(document["cells"]),
+            score=Decimal(str(document["score"])),
+            fields=tuple(_field_from_dict(f) for f in document["fields"]),
+            table_rules=_rules_from_dict(document["table"]),
+            findings=tuple(
+                Finding(
+                    row=int(f["row"]),
+                    column=f["column"],
+                    rule=str(f["rule"]),
+                    severity=f["severity"],
+                    message=str(f["message"]),
+                    code=f.get("code"),
+                )
+                for f in document["findings"]
+            ),
+        )
+    except (KeyError, TypeError, ArithmeticError) as exc:
+        raise ValueError(f"the quality report is malformed: {exc!r}") from exc
+
+
+def _field_from_dict(f: dict[str, Any]) -> FieldReport:
+    return FieldReport(
+        name=str(f["name"]),
+        type=str(f["type"]),
+        format=str(f["format"]),
+        present=bool(f["present"]),
+        missing=int(f["missing"]),
+        invalid=int(f["invalid"]),
+        duplicate=int(f["duplicate"]),
+        out_of_range=int(f["out_of_range"]),
+        error_cells=int(f["error_cells"]),
+        rules=_rules_from_dict(f["rules"]),
+    )
+
+
+def _rules_from_dict(rules: list[dict[str, Any]]) -> tuple[RuleCount, ...]:
+    return tuple(
+        RuleCount(
+            rule=str(r["rule"]),
+            severity=str(r["severity"]),
+            count=int(r["count"]),
+            rows=tuple(int(n) for n in r["rows"]),
+        )
+        for r in rules
+    )
+
+
 def build_report(validation: Validation) -> QualityReport:
     """Count the findings of `validation` per field and rule, and score the table."""
     counts = _rule_counts(validation.frame)
