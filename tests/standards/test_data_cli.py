@@ -52,6 +52,24 @@ def test_cli_valid_file_exits_0() -> None:
     assert "duplicate-headers.csv: valid against people.json" in result.output
 
 
+def test_cli_shows_reader_notes() -> None:
+    args = [
+        "validate",
+        str(FIXTURES / "duplicate-headers.csv"),
+        "--standard",
+        str(FIXTURES / "people.json"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "reader notes (2)" in result.output
+    assert "duplicate-header" in result.output
+    report = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert [(n["kind"], n["severity"], n["row"]) for n in report["notes"]] == [
+        ("duplicate-header", "warning", 1),
+        ("duplicate-header", "warning", 1),
+    ]
+
+
 def test_cli_invalid_file_exits_1() -> None:
     result = CliRunner().invoke(
         app,

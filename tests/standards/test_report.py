@@ -74,7 +74,14 @@ def test_report_json_is_canonical() -> None:
 
 
 def test_report_from_dict_round_trip(tmp_path: Path) -> None:
-    for report in (leading_zeros_report(), key_report(tmp_path)):
+    noted = build_report(
+        validate_table(
+            read_table(FIXTURES / "duplicate-headers.csv"),
+            load_standard(FIXTURES / "people.json"),
+        )
+    )
+    assert noted.notes
+    for report in (leading_zeros_report(), key_report(tmp_path), noted):
         rebuilt = report_from_dict(json.loads(render_json(report)))
         assert rebuilt == report
         assert render_html(rebuilt) == render_html(report)

@@ -35,6 +35,7 @@ from rich.text import Text
 
 from govchain.ledger.canonical import canonical_json
 from govchain.standards.validate import Finding, Validation
+from govchain.tabular import ImportNote
 
 REPORT_FORMAT = "govchain-quality-report/1"
 SCORE_FORMULA = (
@@ -96,10 +97,12 @@ class QualityReport:
     table_rules: tuple[RuleCount, ...]
     """Counts of the rules that concern the header or whole rows."""
     findings: tuple[Finding, ...]
+    notes: tuple[ImportNote, ...] = ()
+    """The reader's notes on the file, such as hidden rows or removed guards."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready values; the score is a decimal string."""
-        return {
+        document: dict[str, Any] = {
             "format": REPORT_FORMAT,
             "source": self.source,
             "sheet": self.sheet,
@@ -131,6 +134,11 @@ class QualityReport:
                 for f in self.findings
             ],
         }
+        # Reports of files without notes keep the form, and hash, they had
+        # before notes were reported.
+        if self.notes:
+            document["notes"] = [_note_dict(n) for n in self.notes]
+        return document
 
 
 def report_from_dict(document: dict[str, Any]) -> QualityReport:
@@ -167,6 +175,7 @@ def report_from_dict(document: dict[str, Any]) -> QualityReport:
                 )
                 for f in document["findings"]
             ),
+            notes=tuple(ImportNote(**n) for n in document.get("notes", ())),
         )
     except (KeyError, TypeError, ArithmeticError) as exc:
         raise ValueError(f"the quality report is malformed: {exc!r}") from exc
@@ -243,6 +252,7 @@ def build_report(validation: Validation) -> QualityReport:
         fields=tuple(fields),
         table_rules=table_rules,
         findings=tuple(validation.findings()),
+        notes=validation.notes,
     )
 
 
@@ -308,6 +318,18 @@ def _field_dict(f: FieldReport) -> dict[str, Any]:
     }
 
 
+def _note_dict(note: ImportNote) -> dict[str, Any]:
+    return {
+        "kind": note.kind,
+        "severity": note.severity,
+        "sheet": note.sheet,
+        "row": note.row,
+        "column": note.column,
+        "cell": note.cell,
+        "message": note.message,
+    }
+
+
 def _rules_dict(rules: Iterable[RuleCount]) -> list[dict[str, Any]]:
     return [
         {"rule": r.rule, "severity": r.severity, "count": r.count, "rows": list(r.rows)}
@@ -363,6 +385,15 @@ def render_rich(report: QualityReport, *, max_findings: int = 50) -> RenderableT
                 finding.message,
             )
         parts.append(table)
+    if report.notes:
+        notes = RichTable(title=f"reader notes ({len(report.notes)})")
+        for heading in ("place", "kind", "severity", "message"):
+            notes.add_column(heading, overflow="fold")
+        for note in report.notes[:max_findings]:
+            notes.add_row(
+                note.place(report.source), note.kind, note.severity, note.message
+            )
+        parts.append(notes)
     return Group(*parts)
 
 
@@ -411,6 +442,19 @@ def render_html(report: QualityReport, *, max_findings: int = 1000) -> str:
                 f"<td>{finding.row}</td><td>{e(finding.column or '')}</td>"
                 f"<td>{e(finding.rule)}</td><td>{e(finding.severity)}</td>"
                 f"<td>{e(finding.message)}</td></tr>"
+            )
+        out.append("</tbody></table>")
+    if report.notes:
+        out.append(
+            f"<table><caption>reader notes ({len(report.notes)})</caption><thead>"
+            "<tr><th>place</th><th>kind</th><th>severity</th><th>message</th></tr>"
+            "</thead><tbody>"
+        )
+        for note in report.notes[:max_findings]:
+            out.append(
+                f'<tr class="quality-report__{e(note.severity)}">'
+                f"<td>{e(note.place(report.source))}</td><td>{e(note.kind)}</td>"
+                f"<td>{e(note.severity)}</td><td>{e(note.message)}</td></tr>"
             )
         out.append("</tbody></table>")
     out.append("</section>")

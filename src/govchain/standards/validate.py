@@ -46,7 +46,7 @@ from govchain.standards.schema import (
     Field,
     Standard,
 )
-from govchain.tabular import Table
+from govchain.tabular import ImportNote, Table
 from govchain.tabular._header_check import check_header_names
 from govchain.tabular._table import FrameRows
 
@@ -153,6 +153,9 @@ class Validation:
     fields: tuple[FieldSummary, ...]
     error_rows: int
     """Rows with at least one error."""
+    notes: tuple[ImportNote, ...] = ()
+    """What the reader changed or could not judge: hidden sheets and rows,
+    formulas without a value, removed guards; see docs/import.md."""
 
     @property
     def valid(self) -> bool:
@@ -215,6 +218,7 @@ def validate_table(
         frame=findings,
         fields=summaries,
         error_rows=error_rows,
+        notes=table.notes,
     )
 
 
