@@ -174,3 +174,32 @@ def test_validate_encoding_param(api: Api) -> None:
     response = api.post("/v1/data/validate", OWNER, params=params, content=data)
     assert response.status_code == 200, response.text
     assert response.json()["valid"] is True
+
+
+def test_validate_header_row_given(api: Api) -> None:
+    response = api.post(
+        "/v1/data/standards", "city-bdb", content=json.dumps(STANDARD).encode()
+    )
+    assert response.status_code == 201, response.text
+    # A title row as wide as the data, so the reader would take it for the header.
+    titled = "床位,统计,表\n" + CSV
+    params = {"filename": "beds.csv", "standard": "beds@1"}
+    found = api.post("/v1/data/validate", OWNER, params=params, content=titled.encode())
+    assert found.status_code == 200, found.text
+    assert "missing-column" in {f["rule"] for f in found.json()["findings"]}
+    given = api.post(
+        "/v1/data/validate",
+        OWNER,
+        params={**params, "header_row": "2"},
+        content=titled.encode(),
+    )
+    assert given.status_code == 200, given.text
+    assert given.json()["rows"] == 3
+    assert "missing-column" not in {f["rule"] for f in given.json()["findings"]}
+
+
+def test_openapi_describes_file_bodies(api: Api) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in ("/v1/data/validate", "/v1/data/resources/{resource_id}/import"):
+        body = paths[path]["post"]["requestBody"]
+        assert "application/octet-stream" in body["content"], path

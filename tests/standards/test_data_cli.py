@@ -70,6 +70,17 @@ def test_cli_shows_reader_notes() -> None:
     ]
 
 
+def test_cli_header_row_option(tmp_path: Path) -> None:
+    # The title row is as wide as the data, so the reader takes it for the header.
+    path = tmp_path / "people.csv"
+    path.write_text("人员,登记,表\nid,name,age\n1,甲,30\n2,乙,40\n", "utf-8")
+    args = ["validate", str(path), "--standard", str(FIXTURES / "people.json")]
+    assert CliRunner().invoke(app, args).exit_code == 1
+    result = CliRunner().invoke(app, [*args, "--header-row", "2"])
+    assert result.exit_code == 0, result.output
+    assert "people.csv: valid against people.json — 2 rows" in result.output
+
+
 def test_cli_invalid_file_exits_1() -> None:
     result = CliRunner().invoke(
         app,

@@ -56,6 +56,18 @@ StandardRef = Annotated[
     str | None, Query(description="Registered standard as NAME@VERSION.")
 ]
 Sheet = Annotated[str | None, Query(description="Worksheet name for workbooks.")]
+HeaderRow = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Row number where the header starts (1 is the first row; 0: "
+        "no header); found near the top when omitted.",
+    ),
+]
+HeaderRows = Annotated[
+    int | None,
+    Query(ge=1, description="Number of rows the header spans; one when omitted."),
+]
 Encoding = Annotated[
     str | None,
     Query(
@@ -83,7 +95,24 @@ async def _upload(request: Request, filename: str, folder: str) -> Path:
     return path
 
 
-@router.post("/resources/{resource_id}/import", status_code=201)
+#: The OpenAPI description of a body that is a whole file, which FastAPI
+#: cannot infer from a route that reads the raw request body.
+_FILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file itself; its name goes in `filename`.",
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/resources/{resource_id}/import", status_code=201, openapi_extra=_FILE_BODY
+)
 async def import_file(
     resource_id: str,
     request: Request,
@@ -97,6 +126,8 @@ async def import_file(
     encoding: Encoding = None,
 ) -> dict[str, Any]:
     """Import the uploaded file as a new version of a resource the caller owns.
+
+    The request body is the file itself (`application/octet-stream`).
 
     With `standard`, the rows are validated and the quality report's hash and
     score are recorded with the version. Nothing is recorded when the file
@@ -125,7 +156,7 @@ async def import_file(
     }
 
 
-@router.post("/validate")
+@router.post("/validate", openapi_extra=_FILE_BODY)
 async def validate(
     request: Request,
     filename: Filename,
@@ -134,13 +165,23 @@ async def validate(
     standard: Annotated[str, Query(description="Registered standard NAME@VERSION.")],
     sheet: Sheet = None,
     encoding: Encoding = None,
+    header_row: HeaderRow = None,
+    header_rows: HeaderRows = None,
 ) -> dict[str, Any]:
-    """Validate the uploaded file against a registered standard; records nothing."""
+    """Validate the uploaded file against a registered standard; records nothing.
+
+    The request body is the file itself (`application/octet-stream`).
+    """
     schema = standard_of(get_standard(store, standard))
     with tempfile.TemporaryDirectory(prefix="govchain-upload-") as folder:
         path = await _upload(request, filename, folder)
         table = await run_in_threadpool(
-            read_table, path, sheet=sheet, encoding=encoding
+            read_table,
+            path,
+            sheet=sheet,
+            encoding=encoding,
+            header_row=header_row,
+            header_rows=header_rows,
         )
     report = await run_in_threadpool(
         lambda: build_report(validate_table(table, schema))

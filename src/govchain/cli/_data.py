@@ -45,6 +45,27 @@ app = typer.Typer(
 )
 
 
+#: Where the header is, for sheets whose header the reader does not find.
+HeaderRow = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        min=0,
+        help="Row number where the header starts (1 is the first row; 0: no "
+        "header). Found near the top when omitted.",
+    ),
+]
+HeaderRows = Annotated[
+    int | None,
+    typer.Option(
+        "--header-rows",
+        min=1,
+        help="Number of rows the header spans, such as 2 for group labels over "
+        "column names. One, extended over merged labels, when omitted.",
+    ),
+]
+
+
 @app.callback()
 def data() -> None:
     """Check data files against data standards (Table Schema)."""
@@ -93,6 +114,8 @@ def validate(
             "as gb18030 or latin-1; detected when omitted.",
         ),
     ] = None,
+    header_row: HeaderRow = None,
+    header_rows: HeaderRows = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -104,7 +127,13 @@ def validate(
     """Validate a data file against a standard and print its quality report."""
     schema = _load_schema(ctx, standard)
     with _progress(f"validating {file.name} against {Path(standard).name}"):
-        table = read_table(file, sheet=sheet, encoding=encoding)
+        table = read_table(
+            file,
+            sheet=sheet,
+            encoding=encoding,
+            header_row=header_row,
+            header_rows=header_rows,
+        )
         report = build_report(validate_table(table, schema))
     if as_json:
         sys.stdout.buffer.write(render_json(report) + b"\n")
