@@ -13,6 +13,7 @@ from govchain.catalog import service as catalog
 from govchain.cli._app import app as cli_app
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
+from govchain.governance import DEFAULT_POLICY, apply_policy
 from govchain.governance.classify import (
     DEFAULT_RULES,
     classify_frame,
@@ -66,10 +67,63 @@ def test_detect_by_values() -> None:
     assert result.level == 4
 
 
-def test_values_below_threshold_not_matched() -> None:
-    values = _ids(7) + ["not an id"] * 3
+def test_values_below_threshold_graded_as_text() -> None:
+    values = _ids(7) + ["无"] * 3
     result = classify_frame(pl.DataFrame({"code": values}), DEFAULT_RULES)
-    assert result.fields[0].category == "public"
+    grade = result.fields[0]
+    assert (grade.category, grade.kind, grade.level) == (
+        "personal-identifier",
+        "text",
+        4,
+    )
+    assert grade.evidence == ("values 70% contain a resident ID number",)
+
+
+def test_numbers_inside_remarks_graded() -> None:
+    ids = _ids(2)
+    remarks = [
+        f"本人已核验，身份证{ids[0]}，备案",
+        "电话13800138000，下午联系",
+        "无异常",
+        f"证件{ids[1]}",
+    ]
+    result = classify_frame(pl.DataFrame({"col_3": remarks}), DEFAULT_RULES)
+    grade = result.fields[0]
+    assert (grade.category, grade.kind, grade.level) == (
+        "personal-identifier",
+        "text",
+        4,
+    )
+    assert grade.evidence == ("values 50% contain a resident ID number",)
+    assert result.level == 4
+
+
+def test_remarks_with_ids_never_delivered_in_clear() -> None:
+    ids = _ids(2)
+    frame = pl.DataFrame({"备注": [f"身份证{ids[0]}，已核验", f"证件{ids[1]}"]})
+    grades = classify_frame(frame, DEFAULT_RULES)
+    view = apply_policy(
+        frame,
+        DEFAULT_POLICY,
+        field_levels={g.field: g.level for g in grades.fields},
+        field_kinds={g.field: g.kind for g in grades.fields},
+        consumer="city-cdc",
+        master_key=b"\x07" * 32,
+        allowed=set(),
+    )
+    assert view.get_column("备注").to_list() == [None, None]
+
+
+def test_mobile_inside_remarks_graded() -> None:
+    remarks = ["电话13800138000，下午联系", "无异常"]
+    grade = classify_frame(pl.DataFrame({"备注": remarks}), DEFAULT_RULES).fields[0]
+    assert (grade.category, grade.kind, grade.level) == ("personal-contact", "text", 3)
+
+
+def test_numbers_that_are_no_ids_stay_public() -> None:
+    values = ["订单 20240501", "12345678901234567", "床位 120"]
+    grade = classify_frame(pl.DataFrame({"说明": values}), DEFAULT_RULES).fields[0]
+    assert grade.category == "public"
 
 
 def test_sample_is_bounded() -> None:

@@ -34,6 +34,7 @@ import polars as pl
 
 from govchain.errors import ValidationError
 from govchain.governance.cleaning import check_rule_file_suffix
+from govchain.governance.personal_data import PersonalDataKind, find_personal_data
 from govchain.governance.policy import FieldKind
 from govchain.identifiers import vectorised
 from govchain.ledger.canonical import canonical_json
@@ -225,7 +226,46 @@ def _classify_field(
             best = FieldClass(
                 name, category.name, category.kind, category.level, tuple(evidence)
             )
+    embedded = _embedded_class(name, text, rules)
+    if embedded is not None and (best is None or embedded.level > best.level):
+        best = embedded
     return best or FieldClass(name, "public", "other", 1, ())
+
+
+#: Value checks of whole values, by the personal data found inside free text.
+_EMBEDDED_CHECKS: dict[PersonalDataKind, str] = {
+    "resident ID number": "resident_id",
+    "mobile number": "phone",
+}
+
+
+def _embedded_class(
+    name: str, text: pl.Series, rules: ClassificationRules
+) -> FieldClass | None:
+    """Grade a field whose sampled values contain ID or mobile numbers in other text.
+
+    A remarks column such as `本人…，身份证…，电话…` passes no whole-value
+    check, and neither does a column of ID numbers mixed with `无`. Such a
+    field takes the level of the category that checks that kind of value, as
+    free text (`text`), so the default policy scrubs or suppresses it. Only the
+    sample is read: a number in one row of many may be missed.
+    """
+    found: dict[PersonalDataKind, int] = {}
+    for value in text.to_list():
+        kind = find_personal_data(value)
+        if kind is not None:
+            found[kind] = found.get(kind, 0) + 1
+    best: FieldClass | None = None
+    for kind, count in found.items():
+        category = next(
+            (c for c in rules.categories if c.values == _EMBEDDED_CHECKS[kind]), None
+        )
+        if category is None or (best is not None and category.level <= best.level):
+            continue
+        share = count / text.len()
+        evidence = (f"values {share:.0%} contain a {kind}",)
+        best = FieldClass(name, category.name, "text", category.level, evidence)
+    return best
 
 
 def load_classification_rules(path: Path | str) -> ClassificationRules:
