@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -520,9 +521,35 @@ def download(
 
 
 def _csv(package: dict[str, Any]) -> bytes:
-    """Write the package's rows as CSV with a byte-order mark, as Excel expects."""
+    """Write the package's rows as CSV with a byte-order mark, as Excel expects.
+
+    Every cell, the header included, goes through `spreadsheet_cell`, so a
+    delivered value cannot run as a formula when the file is opened.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([f["name"] for f in package["fields"]])
-    writer.writerows(package["rows"])
+    writer.writerow([spreadsheet_cell(f["name"]) for f in package["fields"]])
+    for row in package["rows"]:
+        writer.writerow([spreadsheet_cell(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+#: First characters with which a spreadsheet program may read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A signed decimal number, which a spreadsheet reads as a number, never a formula.
+_SIGNED_NUMBER = re.compile(r"[+-](?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would read as a formula with `'`.
+
+    This is the OWASP advice against CSV injection: a cell that starts with a
+    quote is read as text. Signed numbers such as `-5` or `+3.5` stay as they
+    are, because they cannot hold a formula. Values that are not text (None,
+    numbers) are returned unchanged.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _SIGNED_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
