@@ -248,6 +248,16 @@ def test_override_recorded_and_kept(node: Node, tmp_path: Path) -> None:
     assert record["fields"][2]["kind"] == "address"
 
 
+def test_override_unknown_field_lists_fields(node: Node, tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "o")
+    resource_id = _resource(node, store)
+    classify_version(node, store, "city-health", resource_id)
+    with pytest.raises(ValidationError, match="graded fields are 姓名, 街道, 身份证号"):
+        override_grade(
+            node, "city-health", resource_id, "不存在", level=2, reason="not a field"
+        )
+
+
 def test_override_lowers_resource_level(node: Node, tmp_path: Path) -> None:
     store = DatasetStore(tmp_path / "o")
     resource_id = _resource(node, store)

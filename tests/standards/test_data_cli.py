@@ -81,6 +81,14 @@ def test_cli_header_row_option(tmp_path: Path) -> None:
     assert "people.csv: valid against people.json — 2 rows" in result.output
 
 
+def test_cli_missing_standard_names_both_forms() -> None:
+    args = ["validate", str(FIXTURES / "people.json"), "--standard", "people"]
+    result = CliRunner().invoke(app, args)
+    assert "pass a Table Schema JSON file or a registered standard as NAME@VERSION" in (
+        str(result.exception)
+    )
+
+
 def test_cli_invalid_file_exits_1() -> None:
     result = CliRunner().invoke(
         app,
@@ -146,6 +154,23 @@ def test_cli_process_exit_codes(tmp_path: Path) -> None:
         str(FIXTURES / "counts.json"),
     )
     assert invalid.returncode == 1, invalid.stderr
+
+
+def test_cli_process_json_error_is_json(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b'a,b\n"1,2\n')
+    result = govchain(
+        "data",
+        "validate",
+        str(broken),
+        "--standard",
+        str(FIXTURES / "people.json"),
+        "--json",
+    )
+    assert result.returncode == 2
+    error = json.loads(result.stdout)
+    assert "broken.csv" in error["error"]
+    assert error["reason"]
 
 
 def test_cli_process_bad_standard_exits_2(tmp_path: Path) -> None:

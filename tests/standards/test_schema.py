@@ -125,9 +125,11 @@ def test_parse_collects_every_problem() -> None:
     pattern_problem = [p for p in problems if "fields[5]" in p]
     assert [p for p in problems if "fields[5]" not in p] == expected
     assert len(pattern_problem) == 1
-    assert pattern_problem[0].startswith(
+    assert pattern_problem[0] == (
         'standard.json: fields[5].constraints.pattern: "(?=x)" is not a supported '
-        "regular expression"
+        "regular expression (look-around, including look-ahead and look-behind, is "
+        "not supported); write it in the syntax of Rust's regex crate, which has no "
+        "look-around and no back-references"
     )
 
 

@@ -22,7 +22,7 @@ from govchain.catalog import service as catalog_service
 from govchain.cli._context import CliState, console, err_console, print_json
 from govchain.cli._remote import ApiClient
 from govchain.datasets import DatasetStore
-from govchain.errors import ConfigError
+from govchain.errors import ConfigError, GovchainError
 from govchain.governance import classify as classify_rules
 from govchain.governance import service as steward
 from govchain.governance.cleaning import load_rule_set
@@ -80,6 +80,12 @@ def _load_schema(ctx: typer.Context, standard: str) -> Standard:
     """Return a standard from a Table Schema file, or from the ledger's registry
     when `standard` is a `NAME@VERSION` that names no file."""
     if not _is_reference(standard):
+        if not Path(standard).exists():
+            raise ConfigError(
+                f"--standard {standard}: no such file; pass a Table Schema JSON "
+                "file or a registered standard as NAME@VERSION (`govchain data "
+                "standard list` shows them)"
+            )
         return load_standard(Path(standard))
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     store = state.read_store()
@@ -124,17 +130,27 @@ def validate(
         ),
     ] = False,
 ) -> None:
-    """Validate a data file against a standard and print its quality report."""
-    schema = _load_schema(ctx, standard)
-    with _progress(f"validating {file.name} against {Path(standard).name}"):
-        table = read_table(
-            file,
-            sheet=sheet,
-            encoding=encoding,
-            header_row=header_row,
-            header_rows=header_rows,
-        )
-        report = build_report(validate_table(table, schema))
+    """Validate a data file against a standard and print its quality report.
+
+    With --json, a file or standard that cannot be read prints a JSON object
+    with `error` and `reason` instead of a report, and the exit code is 2.
+    """
+    try:
+        schema = _load_schema(ctx, standard)
+        with _progress(f"validating {file.name} against {Path(standard).name}"):
+            table = read_table(
+                file,
+                sheet=sheet,
+                encoding=encoding,
+                header_row=header_row,
+                header_rows=header_rows,
+            )
+            report = build_report(validate_table(table, schema))
+    except GovchainError as exc:
+        if not as_json:
+            raise
+        print_json({"error": str(exc), "reason": getattr(exc, "reason", None)})
+        raise typer.Exit(2) from exc
     if as_json:
         sys.stdout.buffer.write(render_json(report) + b"\n")
         sys.stdout.flush()

@@ -184,7 +184,8 @@ def override(ctx: TxContext) -> None:
     graded = {g["field"]: g for g in entry["fields"]}
     if field not in graded:
         raise ValidationError(
-            f"field {field!r} is not a graded field of {record['id']!r}",
+            f"field {field!r} is not a graded field of {record['id']!r}; the "
+            f"graded fields are {', '.join(sorted(graded))}",
             reason="unknown-field",
         )
 

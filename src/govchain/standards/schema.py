@@ -439,13 +439,22 @@ def _parse_pattern(value: Any, path: str, problems: _Problems) -> str | None:
     try:
         pl.Series([""]).str.contains(value)
     except pl.exceptions.PolarsError as exc:
-        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
         problems.add(
             path,
-            f"{_show(value)} is not a supported regular expression ({first_line})",
+            f"{_show(value)} is not a supported regular expression "
+            f"({_regex_error(str(exc))}); write it in the syntax of Rust's regex "
+            "crate, which has no look-around and no back-references",
         )
         return None
     return value
+
+
+def _regex_error(message: str) -> str:
+    """Return the `error: ...` line of a Polars regex error, without the expression."""
+    for line in message.splitlines():
+        if line.startswith("error: "):
+            return line.removeprefix("error: ")
+    return message.strip().splitlines()[0] if message.strip() else "no reason given"
 
 
 def _parse_enum(
