@@ -16,7 +16,8 @@ that the general reader would have returned the same table:
    apostrophe guard, full-width forms (when normalizing widths), a number in
    scientific notation, U+FEFF, or the separators U+001C to U+001F;
 4. the first and last columns have a value somewhere, so no edge column is
-   trimmed.
+   trimmed;
+5. no cell is longer than `MAX_CELL_CHARS`, which the general reader rejects.
 
 Any failed check returns None and the caller uses the general reader, which
 also produces every note and error message. tests/tabular/test_fast_csv.py
@@ -30,6 +31,7 @@ import logging
 
 import polars as pl
 
+from govchain.tabular._limits import MAX_CELL_CHARS
 from govchain.tabular._raw import RawRow
 from govchain.tabular._shape import (
     HEADER_SCAN_ROWS,
@@ -79,6 +81,8 @@ def read_plain_csv(
         return None
     newlines = body.count(b"\n")
     if newlines != frame.height - (0 if body.endswith(b"\n") else 1):
+        return None
+    if cells_too_long(frame):
         return None
     markers = CLEANUP_MARKERS + ([] if delimiter == "\t" else ["\t"])
     if cells_need_cleanup(frame, normalize_width=normalize_width, markers=markers):
@@ -185,6 +189,16 @@ def cells_need_cleanup(
     pattern = _any_of(markers, FULL_WIDTH_RANGES if normalize_width else "")
     found = [pl.col(name).str.contains(pattern) for name in frame.columns]
     return bool(frame.select(pl.any_horizontal(found).any()).item())
+
+
+def cells_too_long(frame: pl.DataFrame) -> bool:
+    """Return whether a cell of `frame` has more than `MAX_CELL_CHARS` characters.
+
+    Such a file goes to the general reader, which rejects the cell by its place.
+    """
+    lengths = [pl.col(name).str.len_chars().max() for name in frame.columns]
+    longest = frame.select(pl.max_horizontal(lengths)).item()
+    return longest is not None and longest > MAX_CELL_CHARS
 
 
 def _any_of(markers: list[str], ranges: str) -> str:

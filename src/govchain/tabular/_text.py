@@ -22,6 +22,7 @@ import charset_normalizer
 
 from govchain.errors import ValidationError
 from govchain.governance.personal_data import mask_personal_data
+from govchain.tabular._limits import MAX_CELL_CHARS, too_long_error
 from govchain.tabular._raw import RawRow
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,8 @@ def split_records(
 
     A row's number is the line on which its record starts, since a quoted cell
     may run over several lines. Empty cells become `None`. `delimiter=None`
-    detects a comma, tab or semicolon.
+    detects a comma, tab or semicolon. A cell longer than `MAX_CELL_CHARS`
+    raises `ValidationError` naming its row and column number.
     """
     if delimiter is None:
         delimiter = detect_delimiter(text)
@@ -207,15 +209,54 @@ def split_records(
     line = 1
     try:
         for record in reader:
+            if record and max(map(len, record)) > MAX_CELL_CHARS:
+                position = next(
+                    index
+                    for index, cell in enumerate(record, start=1)
+                    if len(cell) > MAX_CELL_CHARS
+                )
+                raise too_long_error(f"{source}, row {line}, column {position}")
             rows.append((line, [cell if cell != "" else None for cell in record]))
             line = reader.line_num + 1
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            # The csv module stops before the field ends, and at 131,072
+            # characters by default, so the column is found by counting.
+            position = _long_field_position(text, line, delimiter)
+            raise too_long_error(f"{source}, row {line}, column {position}") from None
         raise ValidationError(
             f"{source}, row {line}: invalid delimited text ({exc}); check the "
             "quotes in that record",
             reason="bad-csv",
         ) from exc
     return rows, delimiter
+
+
+def _long_field_position(text: str, line: int, delimiter: str) -> int:
+    """Return the 1-based position of the first over-long field of the record
+    that starts on `line`, following the quoting rules of the `csv` module."""
+    lines = io.StringIO(text, newline="")
+    for _ in range(line - 1):
+        lines.readline()
+    position = 1
+    length = 0
+    quoted = False
+    previous = ""
+    for index in range(lines.tell(), len(text)):
+        character = text[index]
+        if quoted:
+            quoted = character != '"'
+        elif character == '"' and (length == 0 or previous == '"'):
+            # A field's opening quote, or the second quote of a doubled one.
+            quoted = True
+        elif character == delimiter:
+            position += 1
+            length = -1
+        length += 1
+        previous = character
+        if length > MAX_CELL_CHARS:
+            break
+    return position
 
 
 def detect_delimiter(text: str) -> str:

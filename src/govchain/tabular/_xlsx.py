@@ -17,6 +17,9 @@ The parts are parsed with expat, which since version 2.4 limits entity expansion
 processed and dropped one at a time, so memory grows with the number of filled
 cells and of shared strings, not with the size the sheet claims.
 
+Every part is read through `_limits.LimitedPart`, so a cell or text run too
+long for a spreadsheet program is rejected before it is parsed into a string.
+
 NOTE: the uncompressed size of a part is not limited, so a small file that
 inflates to millions of filled cells (a zip bomb) costs memory for all of them.
 """
@@ -36,6 +39,12 @@ from typing import IO
 from xml.etree import ElementTree
 
 from govchain.errors import ValidationError
+from govchain.tabular._limits import (
+    MAX_CELL_CHARS,
+    open_limited,
+    read_limited,
+    too_long_error,
+)
 from govchain.tabular._raw import (
     CellKind,
     CellNote,
@@ -116,8 +125,10 @@ def read_xlsx(path: Path, *, source: str, sheet: str | None) -> RawSheet:
             context = _Context(
                 source=source,
                 sheet=entry.name,
-                strings=_read_strings(archive, book.strings_part),
-                formats=_read_formats(archive, book.styles_part),
+                strings=_read_strings(
+                    archive, book.strings_part, place=_place(source, entry.name)
+                ),
+                formats=_read_formats(archive, book.styles_part, source=source),
                 date1904=book.date1904,
             )
             raw = _read_plain(archive, entry, context)
@@ -151,7 +162,9 @@ def _read_plain(
     # Imported here because `_xlsx_plain` builds on this module's cell functions.
     from govchain.tabular._xlsx_plain import read_plain_sheet
 
-    plain = read_plain_sheet(archive.read(entry.part), entry.name, context)
+    place = _place(context.source, entry.name)
+    data = read_limited(archive.open(entry.part), place)
+    plain = read_plain_sheet(data, entry.name, context)
     if plain is None:
         logger.debug(
             "%s, sheet %r: not plain, parsing as XML", context.source, entry.name
@@ -176,26 +189,33 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _parse(archive: zipfile.ZipFile, part: str) -> ElementTree.Element:
-    with _open_part(archive, part) as stream:
+def _place(source: str, sheet: str) -> str:
+    return f"{source}, sheet {sheet!r}"
+
+
+def _parse(archive: zipfile.ZipFile, part: str, *, source: str) -> ElementTree.Element:
+    with _open_part(archive, part, f"{source}, part {part}") as stream:
         return ElementTree.parse(stream).getroot()
 
 
-def _open_part(archive: zipfile.ZipFile, part: str) -> IO[bytes]:
+def _open_part(archive: zipfile.ZipFile, part: str, place: str) -> IO[bytes]:
+    """Open `part`, raising `ValidationError` on a text run too long for a cell."""
     try:
-        return archive.open(part)
+        return open_limited(archive.open(part), place)
     except KeyError:
         raise zipfile.BadZipFile(f"part {part!r} is missing") from None
 
 
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+def _relationships(
+    archive: zipfile.ZipFile, part: str, *, source: str
+) -> dict[str, tuple[str, str]]:
     """Return the relationships of `part` as id: (type, target part)."""
     folder, name = posixpath.split(part)
     rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
     if rels_part not in archive.NameToInfo:
         return {}
     relations: dict[str, tuple[str, str]] = {}
-    for element in _parse(archive, rels_part):
+    for element in _parse(archive, rels_part, source=source):
         target = element.get("Target", "")
         if element.get("TargetMode") == "External":
             continue
@@ -209,11 +229,11 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
 
 def _read_book(archive: zipfile.ZipFile, *, source: str) -> _Book:
     book_part = "xl/workbook.xml"
-    for kind, target in _relationships(archive, "").values():
+    for kind, target in _relationships(archive, "", source=source).values():
         if kind.endswith(OFFICE_DOCUMENT_TYPE):
             book_part = target
-    relations = _relationships(archive, book_part)
-    root = _parse(archive, book_part)
+    relations = _relationships(archive, book_part, source=source)
+    root = _parse(archive, book_part, source=source)
     date1904 = False
     sheets: list[SheetEntry] = []
     for element in root.iter():
@@ -243,19 +263,35 @@ def _read_book(archive: zipfile.ZipFile, *, source: str) -> _Book:
     )
 
 
-def _read_strings(archive: zipfile.ZipFile, part: str | None) -> list[str]:
-    """Return the shared strings table, streaming it so that it is held only once."""
+def _read_strings(
+    archive: zipfile.ZipFile, part: str | None, *, place: str
+) -> list[str]:
+    """Return the shared strings table, streaming it so that it is held only once.
+
+    Raises `ValidationError` as soon as the text of one item passes
+    `MAX_CELL_CHARS`, so an item of many short runs cannot grow without bound.
+    """
     if part is None or part not in archive.NameToInfo:
         return []
     strings: list[str] = []
-    with _open_part(archive, part) as stream:
+    length = 0
+    with _open_part(archive, part, place) as stream:
         root: ElementTree.Element | None = None
         for event, element in ElementTree.iterparse(stream, events=("start", "end")):
             if root is None:
                 root = element
-            elif event == "end" and _local(element.tag) == "si":
+                continue
+            if event == "start":
+                continue
+            name = _local(element.tag)
+            if name == "t":
+                length += len(element.text or "")
+                if length > MAX_CELL_CHARS:
+                    raise too_long_error(f"{place}, shared string {len(strings)}")
+            elif name == "si":
                 strings.append(_rich_text(element))
                 root.clear()
+                length = 0
     return strings
 
 
@@ -279,12 +315,12 @@ def unescape(text: str) -> str:
 
 
 def _read_formats(
-    archive: zipfile.ZipFile, part: str | None
+    archive: zipfile.ZipFile, part: str | None, *, source: str
 ) -> list[FormatClass | None]:
     """Return, for each cell style index, how a number with that style is shown."""
     if part is None or part not in archive.NameToInfo:
         return []
-    root = _parse(archive, part)
+    root = _parse(archive, part, source=source)
     custom: dict[int, FormatClass | None] = {}
     formats: list[FormatClass | None] = []
     for element in root:
@@ -317,8 +353,9 @@ def _read_worksheet(
 ) -> RawSheet:
     raw = RawSheet(name=entry.name, rows=[])
     number = 0
-    with _open_part(archive, entry.part) as stream:
-        for element in _sheet_elements(stream):
+    place = _place(context.source, entry.name)
+    with _open_part(archive, entry.part, place) as stream:
+        for element in _sheet_elements(stream, place):
             name = _local(element.tag)
             if name == "row":
                 # A row without `r` follows the previous one.
@@ -337,19 +374,30 @@ def _read_worksheet(
     return raw
 
 
-def _sheet_elements(stream: IO[bytes]) -> Iterator[ElementTree.Element]:
+def _sheet_elements(stream: IO[bytes], place: str) -> Iterator[ElementTree.Element]:
     """Yield each finished `<row>`, `<mergeCell>` and `<col>` of a sheet part.
 
     Processed rows are removed from `<sheetData>`, so the tree never contains
-    more than one row.
+    more than one row. Raises `ValidationError` as soon as the text of one cell
+    passes `MAX_CELL_CHARS`, so a cell of many short runs cannot grow without
+    bound.
     """
     sheet_data: ElementTree.Element | None = None
+    cell = ""
+    length = 0
     for event, element in ElementTree.iterparse(stream, events=("start", "end")):
         name = _local(element.tag)
         if event == "start":
             if name == "sheetData":
                 sheet_data = element
+            elif name == "c":
+                cell = element.get("r", "")
+                length = 0
             continue
+        if name in ("t", "v"):
+            length += len(element.text or "")
+            if length > MAX_CELL_CHARS:
+                raise too_long_error(f"{place}, cell {cell}" if cell else place)
         if name in ("row", "mergeCell", "col"):
             yield element
             if name == "row" and sheet_data is not None:
@@ -367,6 +415,7 @@ def _add_row(
         reference = _REFERENCE.fullmatch(cell.get("r", ""))
         column = _column_index(reference.group(1)) if reference else column + 1
         text = _cell_text(cell, context, row=number, column=column)
+        check_length(context, text, row=number, column=column)
         if text is not None and text != "":
             values[column] = text
     if not values:
@@ -377,6 +426,13 @@ def _add_row(
     raw.rows.append((number, cells))
     if element.get("hidden", "").lower() in _TRUE:
         raw.hidden_rows.add(number)
+
+
+def check_length(context: _Context, text: str | None, *, row: int, column: int) -> None:
+    """Raise `ValidationError` when a cell's text passes `MAX_CELL_CHARS`."""
+    if text is not None and len(text) > MAX_CELL_CHARS:
+        place = f"{_place(context.source, context.sheet)}, row {row}"
+        raise too_long_error(f"{place}, cell {cell_reference(row, column)}")
 
 
 def _column_index(letters: str) -> int:

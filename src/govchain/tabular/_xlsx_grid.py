@@ -40,7 +40,13 @@ from xml.etree import ElementTree
 import polars as pl
 
 from govchain.errors import ValidationError
-from govchain.tabular._fast import CLEANUP_MARKERS, cells_need_cleanup, row_checks_pass
+from govchain.tabular._fast import (
+    CLEANUP_MARKERS,
+    cells_need_cleanup,
+    cells_too_long,
+    row_checks_pass,
+)
+from govchain.tabular._limits import open_limited, read_limited
 from govchain.tabular._shape import _column_names, _flatten
 from govchain.tabular._sheet import choose_sheet, sheet_notes
 from govchain.tabular._table import FrameRows, Table
@@ -95,11 +101,12 @@ def read_plain_workbook(
             entry = choose_sheet(book.sheets, source=source, sheet=sheet)
             if sheet_notes(book.sheets, entry) or entry.part not in archive.NameToInfo:
                 return None
-            with archive.open(entry.part) as stream:
+            place = f"{source}, sheet {entry.name!r}"
+            with open_limited(archive.open(entry.part), place) as stream:
                 frame = _grid(
                     stream,
                     normalize_width=normalize_width,
-                    strings=lambda: _shared_strings(archive, book.strings_part),
+                    strings=lambda: _shared_strings(archive, book.strings_part, place),
                 )
     except (
         zipfile.BadZipFile,
@@ -183,8 +190,12 @@ def _grid(
                 if b't="s"' in first and (table := strings()) is None:
                     return None
             frame = _rows(rows, width, count, table)
-            if frame is None or cells_need_cleanup(
-                frame, normalize_width=normalize_width, markers=_MARKERS
+            if (
+                frame is None
+                or cells_too_long(frame)
+                or cells_need_cleanup(
+                    frame, normalize_width=normalize_width, markers=_MARKERS
+                )
             ):
                 return None
             frames.append(frame)
@@ -273,11 +284,13 @@ def _look_up(parts: pl.DataFrame, width: int, table: pl.Series) -> pl.DataFrame 
     return pl.DataFrame(columns)
 
 
-def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> pl.Series | None:
+def _shared_strings(
+    archive: zipfile.ZipFile, part: str | None, place: str
+) -> pl.Series | None:
     """Return the shared strings table as text, or None unless every item is plain."""
     if part is None or part not in archive.NameToInfo:
         return None
-    data = archive.read(part)
+    data = read_limited(archive.open(part), place)
     if not _is_utf8(data):
         return None
     start, end = data.find(b"<si>"), data.rfind(b"</si>")

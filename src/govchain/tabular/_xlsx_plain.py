@@ -27,6 +27,7 @@ from govchain.tabular._xlsx import (
     _column_index,
     _Context,
     _shared_string,
+    check_length,
     parse_range,
     typed_text,
     unescape,
@@ -141,6 +142,7 @@ def _read_rows(
                     row=number,
                     column=column,
                 )
+            check_length(context, text, row=number, column=column)
             if text is not None and text != "":
                 values[column] = text
         if values:
