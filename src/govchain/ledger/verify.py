@@ -34,6 +34,7 @@ from govchain.ledger.apply import DEPT_NS, MIN_POOL_BATCH, BatchApplier, TxOutco
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
+from govchain.ledger.gc_pause import gc_paused
 from govchain.ledger.state import MemoryState
 from govchain.ledger.store import ID_PREFIX, LedgerStore, StoredTx
 from govchain.ledger.transaction import tx_id
@@ -92,7 +93,10 @@ def verify_ledger(
         if store.log_size() >= MIN_POOL_BATCH:
             # Started now, the check processes are ready for the first block.
             applier.start_workers()
-        _walk(store, applier, report, progress)
+        # The walk replays every block without creating reference cycles, so the
+        # collector would only traverse its live objects.
+        with gc_paused():
+            _walk(store, applier, report, progress)
     except IntegrityError as exc:
         report.problem = exc
     except GovchainError as exc:

@@ -27,6 +27,7 @@ from govchain.ledger.apply import BatchApplier
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
 from govchain.ledger.checkpoint import Checkpoint, NoteSigner, sign_note
 from govchain.ledger.entry import entry_bytes
+from govchain.ledger.gc_pause import gc_paused
 from govchain.ledger.orderer import Batch, Orderer, SoloOrderer
 from govchain.ledger.store import LedgerStore, StoredTx
 from govchain.ledger.transaction import Transaction, sign_transaction, tx_id
@@ -428,6 +429,11 @@ class Node:
             return True
 
     def commit_batch(self, batch: Batch, last: BlockHeader | None) -> None:
+        """Apply `batch` as the block after `last`, write it, complete receipts."""
+        with gc_paused():
+            self._commit_batch(batch, last)
+
+    def _commit_batch(self, batch: Batch, last: BlockHeader | None) -> None:
         datas, ids = self._new_transactions(batch.txs)
         if not datas:
             return
