@@ -99,7 +99,7 @@ def test_lineage_tree_text(node: Node, tmp_path: Path) -> None:
     assert lines[0] == f"lineage of {resource_id}"
     assert f"{raw_id}  import beds[2024].xlsx, 3 rows" in lines[1]
     assert f"{clean_id}  clean hospitals@2, 2 rows" in lines[2]
-    assert f"sha256 {RULES.digest[:12]}" in lines[2]
+    assert f"transformation digest {RULES.digest[:12]}" in lines[2]
     assert f"{delivery_id}  delivery to city-market" in lines[3]
 
 
@@ -119,3 +119,31 @@ def test_cli_lineage_json(node: Node) -> None:
     graph = json.loads(result.output)
     assert graph["resource"] == resource_id
     assert {"source": raw_id, "target": clean_id}.items() <= graph["edges"][0].items()
+
+
+def test_cli_lineage_labels_hashes(node: Node) -> None:
+    store = DatasetStore(node.home.path / "objects")
+    resource_id, raw_id, clean_id, delivery_id = _history(node, store)
+    raw = node.store.get("version", raw_id)
+    clean = node.store.get("version", clean_id)
+    delivery = node.store.get("delivery", delivery_id)
+    assert raw is not None
+    assert clean is not None
+    assert delivery is not None
+    policy_digest = delivery["policy"].rsplit(":", 1)[-1]
+    node.close()
+    result = CliRunner().invoke(
+        cli_app,
+        ["--home", str(node.home.path), "lineage", resource_id],
+        env={"COLUMNS": "250"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert f"content hash {raw['content_hash'][:12]}" in lines[1]
+    assert f"content hash {clean['content_hash'][:12]}" in lines[2]
+    assert f"transformation digest {RULES.digest[:12]}" in lines[2]
+    assert f"{delivery_id}  delivery to city-market" in lines[3]
+    assert f"content hash {delivery['content_hash'][:12]}" in lines[3]
+    assert f"policy digest {policy_digest[:12]}" in lines[3]
+    # A bare "sha256" would not say which of these hashes it is.
+    assert "sha256" not in result.output

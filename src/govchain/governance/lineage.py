@@ -145,7 +145,7 @@ def _delivery_node(key: str, delivery: dict[str, Any]) -> LineageNode:
         "grant": delivery["grant"],
         "purpose": delivery["purpose"],
         "policy": delivery.get("policy", ""),
-        "content_hash": delivery["content_hash"],
+        "content_hash": delivery.get("content_hash", ""),
         "row_count": delivery["row_count"],
         "fields": delivery["fields"],
         "delivered": delivery["delivered"],
@@ -161,7 +161,10 @@ def _delivery_node(key: str, delivery: dict[str, Any]) -> LineageNode:
 def render_tree(graph: LineageGraph) -> Tree:
     """Return the graph as a Rich tree from each raw import down to deliveries.
 
-    A version with several parents appears under each of them.
+    A version with several parents appears under each of them. Each line names
+    its hashes, shortened to 12 hex digits: the content hash of the version or
+    delivered rows, the digest of the transformation that derived a version,
+    and the digest of the policy that desensitized a delivery.
     """
     tree = Tree(f"lineage of {graph.resource}")
     by_id = {node.id: node for node in graph.nodes}
@@ -171,8 +174,8 @@ def render_tree(graph: LineageGraph) -> Tree:
     ) -> None:
         # Text, not markup, because labels carry file names that may hold brackets.
         text = Text(f"{node.id}  {node.label}")
-        if via is not None and via.transformation_hash:
-            text.append(f"  sha256 {via.transformation_hash[:12]}", style="dim")
+        for name, digest in _hashes(node, via):
+            text.append(f"  {name} {digest[:12]}", style="dim")
         child = branch.add(text)
         if depth > len(graph.nodes):
             return
@@ -182,3 +185,14 @@ def render_tree(graph: LineageGraph) -> Tree:
     for root in graph.roots():
         add(tree, root, None, 0)
     return tree
+
+
+def _hashes(node: LineageNode, via: LineageEdge | None) -> list[tuple[str, str]]:
+    """Return the labelled hashes shown beside a node, leaving out missing ones."""
+    found = [("content hash", str(node.details.get("content_hash") or ""))]
+    if via is not None:
+        # A delivery edge carries the policy's digest, a derivation edge the
+        # transformation's, such as a cleaning rule set's SHA-256.
+        name = "policy digest" if node.kind == "delivery" else "transformation digest"
+        found.append((name, via.transformation_hash))
+    return [(name, digest) for name, digest in found if digest]
