@@ -131,6 +131,41 @@ def test_formula_without_value_rejected(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("empty", ["<v/>", "<v></v>"])
+def test_formula_empty_value_noted(tmp_path: Path, empty: str) -> None:
+    # openpyxl saves a formula it has not calculated with an empty `<v>`.
+    path = _edit(
+        IMPORT / "ledger.xlsx",
+        tmp_path / "formula_empty.xlsx",
+        SHEET,
+        '<c r="D3" t="n"><v>13800138001</v></c>',
+        f'<c r="D3"><f>D2+1</f>{empty}</c>',
+    )
+    with pytest.raises(TableError) as caught:
+        read_table(path)
+    cells = [(note.kind, note.cell) for note in caught.value.notes]
+    assert cells == [("precision-lost", "C2"), ("formula-without-value", "D3")]
+    assert "row 3, column '手机号', cell D3: cell has a formula but no saved" in str(
+        caught.value
+    )
+    table = read_table(path, strict=False)
+    assert table.column("手机号")[1] is None
+
+
+def test_formula_empty_text_read(tmp_path: Path) -> None:
+    # A formula whose saved result is the empty string is a cached value.
+    path = _edit(
+        IMPORT / "ledger.xlsx",
+        tmp_path / "formula_empty_text.xlsx",
+        SHEET,
+        '<c r="D3" t="n"><v>13800138001</v></c>',
+        '<c r="D3" t="str"><f>""</f><v></v></c>',
+    )
+    table = read_table(path, strict=False)
+    assert table.column("手机号")[1] is None
+    assert "formula-without-value" not in [note.kind for note in table.notes]
+
+
 def test_formula_with_value_read(tmp_path: Path) -> None:
     path = _edit(
         IMPORT / "ledger.xlsx",

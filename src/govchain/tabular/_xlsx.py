@@ -505,7 +505,10 @@ def typed_text(
     """Return a cell's text from its type and stored parts; see `_cell_text`."""
     if cell_type == "inlineStr" and inline is not None:
         return inline
-    if value is None:
+    # openpyxl saves a formula it has not calculated with an empty `<v/>`. Only
+    # a text result (`t="str"`) can be empty and still be a saved result.
+    unsaved = has_formula and value == "" and cell_type not in ("str", "inlineStr")
+    if value is None or unsaved:
         if has_formula:
             context.notes.append(_formula_note(row, column))
         return None
