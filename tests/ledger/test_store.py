@@ -97,3 +97,16 @@ def test_other_schema_version_rejected(tmp_path: Path) -> None:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema")}
     db.close()
     assert "txs" not in tables
+
+
+def test_snapshot_hides_later_commits(node: Node) -> None:
+    store = node.store
+    with store.snapshot():
+        assert store.get("resource", "res-00000001") is None
+        _register(node, 1)
+        assert store.get("resource", "res-00000001") is None
+        with store.snapshot():
+            assert store.get("resource", "res-00000001") is None
+    record = store.get("resource", "res-00000001")
+    assert record is not None
+    assert record["title"] == "resource 0"

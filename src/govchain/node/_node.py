@@ -434,27 +434,28 @@ class Node:
             self._commit_batch(batch, last)
 
     def _commit_batch(self, batch: Batch, last: BlockHeader | None) -> None:
-        datas, ids = self._new_transactions(batch.txs)
-        if not datas:
-            return
-        behind = int(self.store.get_meta(BEHIND_KEY) or 0)
-        if behind > self.compact.size:
-            raise IntegrityError(
-                f"node {self.home.node_id} has {self.compact.size} log entries but a "
-                f"checkpoint for {behind} was presented; catch up from a peer before "
-                "committing new blocks"
-            )
         height = 0 if last is None else last.height + 1
         prev = ZERO_HASH if last is None else BlockHash(last.hash)
         log_start = self.compact.size
-        result = self.applier.apply(
-            self.store,
-            datas,
-            height=height,
-            block_time=batch.time,
-            log_start=log_start,
-            ids=ids,
-        )
+        with self.store.snapshot():
+            datas, ids = self._new_transactions(batch.txs)
+            if not datas:
+                return
+            behind = int(self.store.get_meta(BEHIND_KEY) or 0)
+            if behind > self.compact.size:
+                raise IntegrityError(
+                    f"node {self.home.node_id} has {self.compact.size} log entries "
+                    f"but a checkpoint for {behind} was presented; catch up from a "
+                    "peer before committing new blocks"
+                )
+            result = self.applier.apply(
+                self.store,
+                datas,
+                height=height,
+                block_time=batch.time,
+                log_start=log_start,
+                ids=ids,
+            )
         leaves = [
             merkle.hash_leaf(
                 entry_bytes(
