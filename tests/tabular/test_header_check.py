@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from govchain.errors import ValidationError
-from govchain.tabular import read_table
+from govchain.tabular import TableError, read_table
 
 ROWS = "张三,110101199003074514,13800138000\n李四,11010519491231002X,13900139000\n"
 
@@ -77,11 +77,43 @@ def test_read_table_data_header_before_cells(tmp_path: Path) -> None:
     assert refused.value.__suppress_context__
 
 
-def test_decode_error_masks_column(tmp_path: Path) -> None:
+def test_decode_error_names_position(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes(b"a,13800138000\nx,Z\xfcrich\n")
     with pytest.raises(ValidationError) as refused:
         read_table(path)
     message = str(refused.value)
     assert "13800138000" not in message
-    assert "column '<mobile number>'" in message
+    assert "<mobile number>" not in message
+    assert "(line 2, column 2)" in message
+
+
+def test_cell_error_headerless_names_position(tmp_path: Path) -> None:
+    # The first row is a person's record without an ID or mobile number, so
+    # the header check lets it through as the header.
+    path = tmp_path / "headerless.csv"
+    path.write_text("褚思,男,北京市\n王五,女,1.10101E+17\n李四,男,上海市\n", "utf-8")
+    with pytest.raises(TableError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert "headerless.csv, row 2, column 3: value is a long number" in message
+    assert "褚思" not in message
+    assert "北京市" not in message
+    assert refused.value.notes[0].column == "北京市"
+
+
+def test_cell_error_confirmed_header_named(tmp_path: Path) -> None:
+    # The serial numbers below `序号` show that row 1 is a header.
+    path = tmp_path / "register.csv"
+    path.write_text("序号,性别,住址\n1,女,1.10101E+17\n2,男,上海市\n", "utf-8")
+    with pytest.raises(TableError) as refused:
+        read_table(path)
+    assert "register.csv, row 2, column '住址': value is" in str(refused.value)
+
+
+def test_cell_error_given_header_named(tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("姓名,性别,住址\n王五,女,1.10101E+17\n", "utf-8")
+    with pytest.raises(TableError) as refused:
+        read_table(path, header_row=1)
+    assert "register.csv, row 2, column '住址': value is" in str(refused.value)

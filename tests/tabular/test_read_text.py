@@ -150,7 +150,7 @@ def test_read_table_blank_header_name() -> None:
 def test_read_table_latin1_not_guessed() -> None:
     with pytest.raises(
         ValidationError,
-        match=r"UTF-8, which fails at byte offset 20 \(line 3, field 2, column 'name'\)",
+        match=r"UTF-8, which fails at byte offset 20 \(line 3, column 2\)",
     ) as caught:
         read_table(FIXTURES / "latin1.csv")
     assert "latin1.csv" in str(caught.value)
@@ -161,7 +161,7 @@ def test_read_table_latin1_not_guessed() -> None:
 def test_read_table_wrong_encoding_names_byte() -> None:
     with pytest.raises(
         ValidationError,
-        match=r"utf-8 byte sequence a9 at byte offset 20 \(line 3, field 2, column 'name'\)",
+        match=r"utf-8 byte sequence a9 at byte offset 20 \(line 3, column 2\)",
     ):
         read_table(FIXTURES / "latin1.csv", encoding="utf-8")
 
@@ -184,9 +184,25 @@ def test_read_table_big5_invalid_byte(tmp_path: Path) -> None:
     path.write_bytes("名稱,說明\n".encode("cp950") + b"\xff\xff\n")
     with pytest.raises(
         ValidationError,
-        match=r"cp950 byte sequence ff at byte offset 10 \(line 2, field 1, column '名稱'\)",
+        match=r"cp950 byte sequence ff at byte offset 10 \(line 2, column 1\)",
     ):
         read_table(path, encoding="cp950")
+
+
+def test_invalid_byte_headerless_no_value(tmp_path: Path) -> None:
+    # Without a header row the first line is a person's record, so the
+    # message names the column by its position and quotes no cell.
+    path = tmp_path / "headerless.csv"
+    first = "1001,褚思,13800138000\n".encode()
+    path.write_bytes(first + b"1002,\xff\xfe,13800138001\n")
+    with pytest.raises(ValidationError) as caught:
+        read_table(path)
+    message = str(caught.value)
+    assert f"byte offset {len(first) + 5} (line 2, column 2)" in message
+    assert "褚思" not in message
+    assert "1001" not in message
+    assert "13800138000" not in message
+    assert caught.value.reason == "bad-encoding"
 
 
 def test_read_table_gb18030_detected(tmp_path: Path) -> None:

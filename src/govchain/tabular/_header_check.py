@@ -108,3 +108,29 @@ def check_header_names(table: Table, expected: Sequence[str]) -> None:
             "header row with the column names above the data",
             reason="data-in-header",
         )
+
+
+#: Data rows that `header_confirmed` compares with the header.
+CONFIRM_SCAN_ROWS = 50
+
+
+def header_confirmed(table: Table) -> bool:
+    """Return whether a column shows that the header row is not a data row.
+
+    That column's header is a label while its first `CONFIRM_SCAN_ROWS` data
+    cells are all numbers, dates or times. A serial number or a date column
+    confirms most registers. A file without a header has a value at the top
+    of such a column too, so its first row does not pass.
+    """
+    rows = table.rows[:CONFIRM_SCAN_ROWS]
+    for position, name in enumerate(table.header):
+        if name is None or _is_value(name):
+            continue
+        cells = [cell for row in rows if (cell := row[position]) is not None]
+        if cells and all(_is_value(cell) for cell in cells):
+            return True
+    return False
+
+
+def _is_value(text: str) -> bool:
+    return _VALUE_RE.fullmatch(unicodedata.normalize("NFKC", text).strip()) is not None

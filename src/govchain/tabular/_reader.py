@@ -9,7 +9,11 @@ from govchain.errors import ValidationError
 from govchain.tabular._cleanup import clean_text_cells
 from govchain.tabular._dates import settle_date_columns
 from govchain.tabular._fast import read_plain_csv
-from govchain.tabular._header_check import check_header, note_repeated_names
+from govchain.tabular._header_check import (
+    check_header,
+    header_confirmed,
+    note_repeated_names,
+)
 from govchain.tabular._raw import CellNote, RawSheet, cell_reference
 from govchain.tabular._shape import HeaderOptions, Shaped, shape_rows
 from govchain.tabular._sheet import read_sheet
@@ -180,7 +184,12 @@ def _read_table(
     if table.notes:
         logger.debug("%s: %d import notes", source, len(table.notes))
     if strict and table.errors():
-        raise TableError(_errors_message(table), table=table)
+        # A detected header on the first row with data may be a person's
+        # record, so its cells are quoted only when a column confirms it.
+        in_doubt = header_row is None and bool(raw.rows)
+        in_doubt = in_doubt and shaped.header_row == raw.rows[0][0]
+        in_doubt = in_doubt and not header_confirmed(table)
+        raise TableError(_errors_message(table, name_columns=not in_doubt), table=table)
     return table
 
 
@@ -286,6 +295,12 @@ def _import_notes(
     return tuple(kept)
 
 
+def _place(note: ImportNote, table: Table, *, name_columns: bool) -> str:
+    if name_columns or note.column not in table.header:
+        return note.place(table.source)
+    return note.place(table.source, position=table.header.index(note.column) + 1)
+
+
 def _reading_order(note: CellNote) -> tuple[int, int, int]:
     """Sort notes about sheets first, then by row and column."""
     if note.row is None:
@@ -293,10 +308,14 @@ def _reading_order(note: CellNote) -> tuple[int, int, int]:
     return (1, note.row, -1 if note.column is None else note.column)
 
 
-def _errors_message(table: Table) -> str:
+def _errors_message(table: Table, *, name_columns: bool) -> str:
+    """Return the message of a `TableError` quoting the first error notes.
+
+    Without `name_columns` each column is named by its 1-based position.
+    """
     errors = table.errors()
     shown = "; ".join(
-        f"{note.place(table.source)}: {note.message}"
+        f"{_place(note, table, name_columns=name_columns)}: {note.message}"
         for note in errors[:ERRORS_IN_MESSAGE]
     )
     more = len(errors) - ERRORS_IN_MESSAGE

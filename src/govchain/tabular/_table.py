@@ -87,14 +87,19 @@ class ImportNote:
     cell: str | None = None
     """A1 reference such as `C2` for a workbook cell, `None` otherwise."""
 
-    def place(self, source: str) -> str:
-        """Return where the note points, such as `a.xlsx, sheet 'PSI', row 2`."""
+    def place(self, source: str, *, position: int | None = None) -> str:
+        """Return where the note points, such as `a.xlsx, sheet 'PSI', row 2`.
+
+        `position` names the column by that 1-based number instead of its name.
+        """
         parts = [source]
         if self.sheet is not None:
             parts.append(f"sheet {self.sheet!r}")
         if self.row is not None:
             parts.append(f"row {self.row}")
-        if self.column is not None:
+        if position is not None:
+            parts.append(f"column {position}")
+        elif self.column is not None:
             parts.append(f"column {self.column!r}")
         if self.cell is not None:
             parts.append(f"cell {self.cell}")

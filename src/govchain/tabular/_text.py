@@ -21,7 +21,6 @@ from collections import Counter
 import charset_normalizer
 
 from govchain.errors import ValidationError
-from govchain.governance.personal_data import mask_personal_data
 from govchain.tabular._limits import MAX_CELL_CHARS, too_long_error
 from govchain.tabular._raw import RawRow
 
@@ -168,12 +167,14 @@ def _decode_detected(data: bytes, *, source: str) -> tuple[str, str] | None:
 
 
 def _place_of(data: bytes, offset: int, codec: str) -> str:
-    """Return the line, field and column name of byte `offset`, for a message.
+    """Return the line and column number of byte `offset`, for a message.
 
     The bytes before `offset` are decoded with replacement characters only to
-    count lines and delimiters, never to produce values. The field number counts
+    count lines and delimiters, never to produce values. The column counts
     delimiters on the line and ignores quoting, so it is an estimate for lines
-    with quoted delimiters.
+    with quoted delimiters. The column is named by its position, because the
+    first line may be a data row rather than a header, and its cells may be
+    personal data.
     """
     before = data[:offset].decode(codec, errors="replace")
     line = before.count("\n") + 1
@@ -181,15 +182,7 @@ def _place_of(data: bytes, offset: int, codec: str) -> str:
         return "line 1"
     delimiter = detect_delimiter(before)
     line_text = before.rsplit("\n", 1)[-1]
-    field = line_text.count(delimiter) + 1
-    header = next(
-        csv.reader([before.split("\n", 1)[0].strip("\r\ufeff")], delimiter=delimiter)
-    )
-    place = f"line {line}, field {field}"
-    if field <= len(header) and header[field - 1].strip():
-        # The first line may be a data row, so an ID or mobile number is masked.
-        place += f", column {mask_personal_data(header[field - 1].strip())!r}"
-    return place
+    return f"line {line}, column {line_text.count(delimiter) + 1}"
 
 
 def split_records(
