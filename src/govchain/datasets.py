@@ -9,10 +9,13 @@ row can later be proven part of a version without revealing the others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,12 @@ from govchain.ledger.canonical import canonical_json
 logger = logging.getLogger(__name__)
 
 Row = Sequence[str | None]
+
+#: Age after which a temporary file in the store is taken as left by a writer
+#: that was killed.
+#: NOTE: an estimate. A write still running after ten minutes would lose its
+#: temporary file when another process opens the store, and fail at the rename.
+STALE_TEMPORARY_SECONDS = 10 * 60
 
 
 def rows_root(rows: Sequence[Row]) -> str:
@@ -73,10 +82,46 @@ class Dataset:
 
 
 class DatasetStore:
-    """Content-addressed files `objects/<aa>/<content hash>.json` under a node home."""
+    """Content-addressed files `objects/<aa>/<content hash>.json` under a node home.
+
+    Each file is written to a temporary file of its own in the same folder and
+    renamed into place, so a reader sees a whole file or none. Opening the
+    store removes temporary files older than `STALE_TEMPORARY_SECONDS`, which
+    a writer killed before the rename leaves behind.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._remove_stale_temporaries()
+
+    def _remove_stale_temporaries(self) -> None:
+        if not self.root.is_dir():
+            return
+        cutoff = time.time() - STALE_TEMPORARY_SECONDS
+        removed = 0
+        # Datasets are in `<aa>` folders and blobs in `<kind>` folders.
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            for path in folder.glob("*.tmp"):
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    # Renamed or removed by another process meanwhile.
+                    continue
+                except OSError as exc:
+                    logger.warning(
+                        "cannot remove stale temporary file %s: %s", path, exc
+                    )
+        if removed:
+            logger.info(
+                "removed %d stale temporary files from %s, left by writes that "
+                "did not finish",
+                removed,
+                self.root,
+            )
 
     def _path(self, content_hash: str) -> Path:
         return self.root / content_hash[:2] / f"{content_hash}.json"
@@ -90,14 +135,8 @@ class DatasetStore:
         # Datasets hold personal data: only the node's user may read them.
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.parent.mkdir(mode=0o700, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
         body = {"fields": dataset.fields, "rows": dataset.rows}
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(canonical_json(body))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _write_atomic(path, canonical_json(body))
         logger.debug("stored dataset %s (%d rows)", content_hash, len(dataset.rows))
         return content_hash
 
@@ -108,13 +147,7 @@ class DatasetStore:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = folder / f"{digest}.json"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            _write_atomic(path, data)
         return digest
 
     def get(self, content_hash: str) -> Dataset:
@@ -130,3 +163,23 @@ class DatasetStore:
         if dataset.content_hash != content_hash:
             raise IntegrityError(f"stored dataset {content_hash} was altered on disk")
         return dataset
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a new temporary file readable only by its owner, sync it
+    and rename it to `path`.
+
+    The temporary name is unique, so two processes storing the same content
+    do not write into one file.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
