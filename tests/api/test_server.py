@@ -575,3 +575,29 @@ def test_cli_data_steps_forwarded(served: Served, tmp_path: Path) -> None:
     for route in ("import", "clean", "classify", "overrides"):
         assert f"POST /v1/data/resources/{resource_id}/{route}" in log
     assert "POST /v1/data/standards" in log
+
+
+def test_access_log_leaves_out_query(served: Served) -> None:
+    token = read_token(NodeHome(served.home), "city-health")
+    headers = {"Authorization": f"Bearer {token}"}
+    registered = httpx.post(
+        served.url + "/v1/data/standards",
+        headers=headers,
+        content=json.dumps(BEDS_STANDARD).encode(),
+        timeout=WAIT_S,
+    )
+    assert registered.status_code == 201, registered.text
+    # A file name may carry personal data, such as this synthetic ID number.
+    response = httpx.post(
+        served.url + "/v1/data/validate",
+        params={"filename": "体检_440104198903130498.csv", "standard": "beds@1"},
+        headers=headers,
+        content=b"org_code,beds\n440104001,120\n",
+        timeout=WAIT_S,
+    )
+    assert response.status_code == 200, response.text
+    log = served.log.read_text("utf-8")
+    assert '"POST /v1/data/validate HTTP/1.1" 200 OK' in log
+    assert "440104198903130498" not in log
+    assert "filename=" not in log
+    assert "standard=beds" not in log
