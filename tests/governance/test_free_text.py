@@ -179,3 +179,94 @@ def test_standard_handler_rejects_mobile(node: Node) -> None:
     assert receipt.reason == "personal-data"
     assert "field title contains a mobile number" in receipt.message
     assert MOBILE not in receipt.message
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [f"checked ID{ID_NUMBER}", f"tel{MOBILE}", f"call {MOBILE}ext"],
+)
+def test_override_reason_glued_number(node: Node, tmp_path: Path, reason: str) -> None:
+    resource_id = _classified(node, tmp_path)
+    size = node.store.log_size()
+    with pytest.raises(ValidationError) as refused:
+        override_grade(node, "city-health", resource_id, "街道", level=3, reason=reason)
+    _assert_rejected(refused.value, "reason")
+    assert node.store.log_size() == size
+    payload = {"resource": resource_id, "field": "街道", "level": 3, "reason": reason}
+    receipt = node.act("city-health", "governance.override", payload)
+    assert not receipt.applied
+    assert receipt.reason == "personal-data"
+    assert ID_NUMBER not in receipt.message
+    assert MOBILE not in receipt.message
+
+
+def test_catalog_title_glued_id_rejected(node: Node) -> None:
+    title = f"体检 ID{ID_NUMBER}"
+    with pytest.raises(ValidationError) as refused:
+        catalog.register_resource(
+            node, "city-health", title=title, level=1, sharing="conditional"
+        )
+    _assert_rejected(refused.value, "title")
+    payload = {"title": title, "level": 1, "sharing": "conditional"}
+    receipt = node.act("city-health", "catalog.register", payload)
+    assert not receipt.applied
+    assert receipt.reason == "personal-data"
+    assert "field title contains a resident ID number" in receipt.message
+
+
+def test_transformation_with_digest_accepted(node: Node, tmp_path: Path) -> None:
+    resource_id = catalog.register_resource(
+        node, "city-health", title="人员", level=1, sharing="conditional", fields=FIELDS
+    )
+    # A digest whose decimal digits include a run shaped like a mobile number.
+    digest = "ab" * 20 + MOBILE + "c" * 13
+    version_id = catalog.publish_version(
+        node,
+        DatasetStore(tmp_path / "o"),
+        "city-health",
+        resource_id,
+        Dataset(fields=FIELDS, rows=[["x", "东城"]]),
+        transformation=f"clean people@1 sha256:{digest}",
+    )
+    assert version_id == f"{resource_id}@1"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "label"),
+    [
+        ("name", f"r{ID_NUMBER}", "name"),
+        ("description", f"asked for by tel{MOBILE}", "description"),
+    ],
+)
+def test_rule_set_glued_number_rejected(
+    tmp_path: Path, key: str, value: str, label: str
+) -> None:
+    document = {
+        "name": "people",
+        "version": "1",
+        "rules": [{"op": "trim", "fields": ["a"]}],
+    }
+    document[key] = value
+    path = tmp_path / "r1.json"
+    path.write_text(json.dumps(document), "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        load_rule_set(path)
+    message = str(refused.value)
+    assert refused.value.reason == "personal-data"
+    assert f"r1.json: {label} contains a" in message
+    assert ID_NUMBER not in message
+    assert MOBILE not in message
+
+
+def test_standard_description_glued_rejected(node: Node, tmp_path: Path) -> None:
+    document = {
+        "name": "people",
+        "version": "1",
+        "description": f"ask tel{MOBILE}",
+        "fields": [{"name": "id"}],
+    }
+    path = tmp_path / "people.json"
+    path.write_text(json.dumps(document), "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        registry.register_standard(node, "city-health", path)
+    _assert_rejected(refused.value, "description")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from govchain.governance.personal_data import find_personal_data, mask_personal_data
 
@@ -26,6 +30,18 @@ MOBILE = "13800138000"
         ("+86 138-0013-8000", "mobile number"),
         ("8613800138000", "mobile number"),
         ("room 12 13800138000", "mobile number"),
+        # Letters glued to a number do not hide it.
+        (f"r{ID_18}", "resident ID number"),
+        (f"checked ID{ID_18}", "resident ID number"),
+        (f"体检 ID{ID_18}", "resident ID number"),
+        (f"tel{MOBILE}", "mobile number"),
+        (f"{MOBILE}ext", "mobile number"),
+        (f"{MOBILE}x", "mobile number"),
+        ("ABC13800138000", "mobile number"),
+        (f"ｔｅｌ{MOBILE}", "mobile number"),
+        # A hex run shorter than 32 characters is not a digest.
+        (f"deadbeef{MOBILE}", "mobile number"),
+        (f"{'ab' * 6}{ID_18}", "resident ID number"),
     ],
 )
 def test_find_personal_data_matches(text: str, kind: str) -> None:
@@ -42,12 +58,18 @@ def test_find_personal_data_matches(text: str, kind: str) -> None:
         "12800138000",  # 11 digits, second digit 2
         "23800138000",
         "1380013800",  # 10 digits
-        "ABC13800138000",  # part of a longer code
+        "A113800138000",  # 12 digits after a letter
         "62220213800138000123",  # 20-digit account number
         "010-12345678",  # landline
         "resource 1380013800-1",  # a serial after a code, grouped unlike a phone
         "resource 1380013-8000",
         "11010119-9003074514",  # an ID number grouped unlike one
+        # Inside a digest: 32 or more hex characters in a row.
+        f"sha256:{'ab' * 26}{MOBILE}",
+        f"sha256:{'AB' * 26}{MOBILE}",
+        f"{MOBILE}{'c' * 21}",
+        f"digest {'f' * 14}{ID_18} checked",
+        f"clean people@1 {'0a' * 10}{MOBILE}{'b' * 11}",
     ],
 )
 def test_find_personal_data_ignores(text: str) -> None:
@@ -64,3 +86,33 @@ def test_mask_personal_data_replaces_each() -> None:
 def test_mask_personal_data_keeps_plain_text() -> None:
     assert mask_personal_data("床位 2024") == "床位 2024"
     assert mask_personal_data("ｆｕｌｌ") == "ｆｕｌｌ"
+
+
+def test_mask_personal_data_glued_to_letters() -> None:
+    masked = mask_personal_data(f"tel{MOBILE}, ID{ID_18}")
+    assert masked == "tel<mobile number>, ID<ID number>"
+
+
+def test_mask_personal_data_keeps_digest() -> None:
+    text = f"clean people@1 sha256:{'ab' * 26}{MOBILE}"
+    assert mask_personal_data(text) == text
+
+
+@given(st.binary(min_size=0, max_size=64))
+def test_sha256_digests_never_match(data: bytes) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    assert find_personal_data(digest) is None
+    assert find_personal_data(f"sha256:{digest}") is None
+    assert find_personal_data(f"clean people@1 {digest.upper()}") is None
+
+
+@given(
+    st.binary(min_size=0, max_size=64),
+    st.integers(min_value=0, max_value=64 - len(ID_18)),
+    st.sampled_from([ID_18, MOBILE]),
+)
+def test_digest_with_number_never_matches(data: bytes, place: int, number: str) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    spliced = digest[:place] + number + digest[place + len(number) :]
+    assert len(spliced) == 64
+    assert find_personal_data(spliced) is None

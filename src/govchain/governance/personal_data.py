@@ -17,8 +17,11 @@ What counts as a match:
 Digits may be full-width, and single spaces or hyphens may split a number
 where people group its digits (`138-0013-8000`, `110101 19900307 4514`). A
 longer run of digits, such as a 20-digit account number, is not taken apart
-into matches. Names cannot be distinguished from other words by their shape,
-so they are not found here.
+into matches. Letters next to a number do not hide it (`tel13800138000`,
+`ID110101199003074514`), but a number inside a run of 32 or more hex
+characters is part of a digest (SHA-256, MD5) and is not a match. Names
+cannot be distinguished from other words by their shape, so they are not
+found here.
 
 `check_free_text` is the check the transaction handlers run on free-text
 fields, and the services run before they sign, because a rejected transaction
@@ -47,9 +50,14 @@ __all__ = [
 PersonalDataKind: TypeAlias = Literal["resident ID number", "mobile number"]
 
 # A run of digits that single spaces or hyphens may split, optionally ending in
-# X (an ID number's check character). Letters or digits on either side make it
-# part of a longer code, which is left alone.
-_RUN_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?:[ \-]?[Xx])?(?![0-9A-Za-z])")
+# X (an ID number's check character). Only digits end the run, so a letter
+# before or after a number (`tel13800138000`) does not hide it.
+_RUN_RE = re.compile(r"(?<!\d)\d(?:[ \-]?\d)+(?:[ \-]?[Xx])?(?!\d)")
+# A hex digest (SHA-256, MD5), with or without a `sha256:` prefix. About one
+# random SHA-256 digest in 300 contains a run of digits that reads as a mobile or
+# ID number (684 of the digests of the 8-byte little-endian integers 0 to
+# 199,999), so numbers inside 32 or more hex characters in a row are skipped.
+_DIGEST_RE = re.compile(r"[0-9A-Fa-f]{32,}")
 # A run of digits without separators, optionally ending in X.
 _PIECE_RE = re.compile(r"\d+[Xx]?")
 _MOBILE_RE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
@@ -111,11 +119,12 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _spans(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
+def _candidates(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
     """Yield the start, end and kind of each ID or mobile number in `text`.
 
     A run that is not one as a whole may still contain one between its
-    separators, as `12 13800138000` does.
+    separators, as `12 13800138000` does, or before a trailing X that is a
+    letter of the text rather than a check character (`13800138000x`).
     """
     for match in _RUN_RE.finditer(text):
         kind = _kind_of(match.group())
@@ -123,9 +132,22 @@ def _spans(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
             yield match.start(), match.end(), kind
             continue
         for piece in _PIECE_RE.finditer(match.group()):
-            kind = _kind_of(piece.group())
+            start = match.start() + piece.start()
+            digits = piece.group()
+            kind = _kind_of(digits)
+            if kind is None and digits[-1] in "Xx":
+                digits = digits[:-1]
+                kind = _kind_of(digits)
             if kind is not None:
-                yield match.start() + piece.start(), match.start() + piece.end(), kind
+                yield start, start + len(digits), kind
+
+
+def _spans(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
+    """Yield the start, end and kind of each ID or mobile number outside digests."""
+    digests = [match.span() for match in _DIGEST_RE.finditer(text)]
+    for start, end, kind in _candidates(text):
+        if not any(first <= start and end <= last for first, last in digests):
+            yield start, end, kind
 
 
 def find_personal_data(text: str) -> PersonalDataKind | None:
