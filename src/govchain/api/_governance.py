@@ -85,9 +85,10 @@ def _standard(state: StateReader, reference: str | None) -> Standard | None:
 
 async def _upload(request: Request, filename: str, folder: str) -> Path:
     if not _FILENAME_RE.match(filename):
+        # The name itself is left out: a file name can hold an ID number.
         raise ValidationError(
-            f"filename {filename!r} must be a plain file name with a suffix such "
-            "as .csv or .xlsx",
+            "filename must be a plain file name (no folders, at most 200 "
+            "characters) with a suffix such as .csv or .xlsx",
             reason="bad-request",
         )
     path = Path(folder) / filename
