@@ -157,8 +157,8 @@ def free_text_of(payload: dict[str, Any]) -> dict[str, object]:
     """Return the free-text values of a catalog payload by field name.
 
     These are the values `check_free_text` searches for ID and mobile numbers:
-    title, description, the text fields, tags, the fields' descriptions and a
-    version's transformation.
+    title, description, the text fields, tags, the fields' names and
+    descriptions and a version's transformation.
     """
     texts: dict[str, object] = {
         name: payload[name]
@@ -177,11 +177,16 @@ def free_text_of(payload: dict[str, Any]) -> dict[str, object]:
     if isinstance(fields, list):
         for i, item in enumerate(fields):
             if isinstance(item, dict):
+                texts[f"fields[{i}].name"] = item.get("name")
                 texts[f"fields[{i}].description"] = item.get("description")
     return texts
 
 
 def _clean(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    # Checked first, because the messages below quote some of the values.
+    check_free_text(
+        free_text_of({name: payload[name] for name in names if name in payload})
+    )
     out: dict[str, Any] = {}
     for name in names:
         if name not in payload:
@@ -209,7 +214,6 @@ def _clean(payload: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
             ):
                 raise _bad("field min_k must be an integer from 1 (no check) to 1000")
             out[name] = value
-    check_free_text(free_text_of(out))
     return out
 
 

@@ -271,6 +271,13 @@ def import_catalog(
             "level": sensitivity,
             "sharing": sharing,
         }
+        # A rejected transaction keeps its payload on the ledger, so a row
+        # with personal data is rejected before signing.
+        try:
+            check_free_text(free_text_of(payload))
+        except ValidationError as exc:
+            report.refused.append((entry.row, "", f"{exc.reason}: {exc}"))
+            continue
         txs.append((entry.row, node.sign(owner, "catalog.register", payload)))
     receipts = node.submit([tx for _row, tx in txs], timeout=300)
     for (row, tx), receipt in zip(txs, receipts, strict=True):

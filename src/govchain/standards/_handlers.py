@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from govchain.errors import ValidationError
-from govchain.governance.personal_data import check_free_text
+from govchain.governance.personal_data import check_free_text, mask_personal_data
 from govchain.ledger.state import TxContext, handler
 
 STANDARD_NS = "standard"
@@ -88,23 +88,36 @@ def register(ctx: TxContext) -> None:
 
 
 def document_text_of(document: Any) -> dict[str, object]:
-    """Return the free text of a Table Schema document by where it sits.
+    """Return every string and number of a Table Schema document by its JSON path.
 
-    These are the document's title and description and each field's title
-    and description, which `check_free_text` searches for ID and mobile
-    numbers. Patterns and enums are left out: they are rules, not prose.
+    `check_free_text` searches these for ID and mobile numbers, because the
+    whole document stays on the ledger: titles and descriptions, but also
+    field names, patterns, enum values, bounds and `missingValues`. Property
+    names are checked too, under the path `OBJECT (property name)`. A path
+    shows property names masked, so a message that names it never contains
+    an ID or mobile number.
     """
-    if not isinstance(document, dict):
-        return {}
-    texts: dict[str, object] = {
-        name: document.get(name) for name in ("title", "description")
-    }
-    fields = document.get("fields")
-    for i, item in enumerate(fields if isinstance(fields, list) else []):
-        if isinstance(item, dict):
-            for name in ("title", "description"):
-                texts[f"fields[{i}].{name}"] = item.get(name)
+    texts: dict[str, object] = {}
+    _collect_text(document, "", texts)
     return texts
+
+
+def _collect_text(value: Any, path: str, texts: dict[str, object]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = mask_personal_data(str(key))
+            if name != key:
+                texts[f"{path or 'document'} (property name)"] = str(key)
+            _collect_text(item, f"{path}.{name}" if path else name, texts)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _collect_text(item, f"{path}[{i}]", texts)
+    elif isinstance(value, str):
+        texts[path or "document"] = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # NOTE: a bound such as `"minimum": 13000000000` of an integer field of
+        # mobile numbers is rejected too, because it reads as a mobile number.
+        texts[path or "document"] = str(value)
 
 
 def resolve_reference(ctx: TxContext, reference: str) -> str | None:

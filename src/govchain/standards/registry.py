@@ -16,7 +16,6 @@ from govchain.standards._handlers import NAME_RE, STANDARD_NS, document_text_of
 from govchain.standards.schema import (
     Standard,
     StandardError,
-    load_standard,
     parse_standard,
 )
 
@@ -44,12 +43,18 @@ def register_standard(
 
     `name` and `version` default to the document's own `name` and `version`
     properties. Returns the registry record. Raises `StandardError` when the
-    document is invalid and `ValidationError` when the ledger rejects it (such
-    as a `name@version` that is already registered).
+    document is invalid, and `ValidationError` (reason `personal-data`) when
+    any string or number in it contains an ID or mobile number, or when the
+    ledger rejects it (such as a `name@version` that is already registered).
     """
-    load_standard(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StandardError(
+            [f"{path.name}: cannot read the standard ({exc.strerror})"]
+        ) from exc
     return register_document(
-        node, dept, path.read_bytes(), source=path.name, name=name, version=version
+        node, dept, data, source=path.name, name=name, version=version
     )
 
 
@@ -65,15 +70,24 @@ def register_document(
     """Register the bytes of a Table Schema document; see `register_standard`."""
     try:
         text = data.decode("utf-8")
-        document = json.loads(text.removeprefix("\ufeff"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise StandardError(
-            [f"{source}: the standard is not UTF-8 JSON ({exc}); save it as such"]
+            [f"{source}: the standard is not UTF-8 text; save it as UTF-8"]
         ) from exc
-    parse_standard(document, source=source)
+    try:
+        document = json.loads(text.removeprefix("\ufeff"))
+    except json.JSONDecodeError as exc:
+        raise StandardError(
+            [
+                f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno} "
+                f"({exc.msg})"
+            ]
+        ) from exc
     # A rejected transaction keeps its payload on the ledger, so personal data
-    # is caught before signing.
+    # is caught before signing. It is caught before the document is parsed
+    # too, because parse errors quote the values they reject.
     check_free_text(document_text_of(document))
+    parse_standard(document, source=source)
     name = name or document.get("name")
     version = version or document.get("version")
     for label, value in (("name", name), ("version", version)):

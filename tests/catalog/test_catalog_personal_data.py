@@ -1,0 +1,141 @@
+"""ID and mobile numbers in catalog field names.
+
+A field name stays on the ledger with its resource, so it is checked before
+signing. Messages name the field and never the number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.api.api_support import Api, serve_in_thread
+from typer.testing import CliRunner
+
+from govchain.api import create_app
+from govchain.api.auth import create_token
+from govchain.catalog import service as catalog
+from govchain.cli._app import app as cli_app
+from govchain.demo.scenarios import DemoClock
+from govchain.errors import ValidationError
+from govchain.node import Node
+
+ID_NUMBER = "110101199003074514"
+MOBILE = "13800138000"
+OWNER = "city-health"
+
+
+def _home(node: Node) -> list[str]:
+    return ["--home", str(node.home.path)]
+
+
+def test_cli_register_field_mobile(node: Node) -> None:
+    size = node.store.log_size()
+    node.close()
+    args = ["catalog", "register", "--as", OWNER, "--title", "人员", "--level", "1"]
+    args += ["--sharing", "conditional", "--field", "name", "--field", MOBILE]
+    result = CliRunner().invoke(cli_app, [*_home(node), *args])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ValidationError)
+    assert result.exception.reason == "personal-data"
+    message = str(result.exception)
+    assert "field fields[1].name contains a mobile number" in message
+    assert MOBILE not in message
+    assert MOBILE not in result.output
+    reopened = Node(node.home)
+    try:
+        assert reopened.store.log_size() == size
+    finally:
+        reopened.close()
+
+
+def test_update_field_id_rejected(node: Node) -> None:
+    resource_id = catalog.register_resource(
+        node, OWNER, title="人员", level=1, sharing="conditional"
+    )
+    size = node.store.log_size()
+    fields = [{"name": f"ID{ID_NUMBER}", "type": "string", "description": ""}]
+    with pytest.raises(ValidationError) as refused:
+        catalog.update_resource(node, OWNER, resource_id, fields=fields)
+    assert refused.value.reason == "personal-data"
+    assert "field fields[0].name contains a resident ID number" in str(refused.value)
+    assert ID_NUMBER not in str(refused.value)
+    assert node.store.log_size() == size
+
+
+def test_handler_rejects_field_name(node: Node) -> None:
+    fields = [{"name": ID_NUMBER, "type": "string", "description": ""}]
+    payload = {"title": "人员", "level": 1, "sharing": "conditional", "fields": fields}
+    receipt = node.act(OWNER, "catalog.register", payload)
+    assert not receipt.applied
+    assert receipt.reason == "personal-data"
+    assert "field fields[0].name contains a resident ID number" in receipt.message
+    assert ID_NUMBER not in receipt.message
+
+
+def test_handler_checks_before_repeats(node: Node) -> None:
+    # A repeated name is reported with its value, so personal data comes first.
+    field = {"name": MOBILE, "type": "string", "description": ""}
+    payload = {
+        "title": "人员",
+        "level": 1,
+        "sharing": "conditional",
+        "fields": [field, field],
+    }
+    receipt = node.act(OWNER, "catalog.register", payload)
+    assert not receipt.applied
+    assert receipt.reason == "personal-data"
+    assert MOBILE not in receipt.message
+
+
+def test_import_catalog_refuses_row(node: Node, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.csv"
+    path.write_text(
+        "資料名稱,資料集提供機關,資料集描述,主要欄位\n"
+        "床位,380120000J 【社會局】,病床數,床位、區域\n"
+        f"住戶,380120000J 【社會局】,住戶名冊,姓名、{ID_NUMBER}\n",
+        "utf-8",
+    )
+    report = catalog.import_catalog(node, path, region="440100")
+    assert len(report.registered) == 1
+    assert len(report.refused) == 1
+    row, column, reason = report.refused[0]
+    assert row == 3
+    assert column == ""
+    assert reason.startswith("personal-data: field fields[1].name contains a resident")
+    assert ID_NUMBER not in reason
+    stored = node.store.query_txs(limit=10_000)
+    registrations = [tx for tx in stored if tx.type == "catalog.register"]
+    assert [tx.status for tx in registrations] == ["applied"]
+    assert not any(ID_NUMBER.encode() in tx.data for tx in stored)
+
+
+@pytest.fixture
+def api(node: Node, clock: DemoClock) -> Iterator[Api]:
+    node.start()
+    tokens = {dept: create_token(node.home, dept).token for dept in node.home.hosts}
+    url, stop = serve_in_thread(create_app(node, clock=lambda: clock.now))
+    client = httpx.Client(base_url=url, timeout=60)
+    try:
+        yield Api(url=url, client=client, tokens=tokens, node=node)
+    finally:
+        client.close()
+        stop()
+        node.stop()
+
+
+def test_api_register_field_mobile(api: Api) -> None:
+    size = api.node.store.log_size()
+    fields = [{"name": f"tel{MOBILE}", "type": "string", "description": ""}]
+    response = api.post(
+        "/v1/catalog/resources",
+        OWNER,
+        json={"title": "人员", "fields": fields, "level": 1, "sharing": "conditional"},
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert "field fields[0].name contains a mobile number" in error
+    assert MOBILE not in response.text
+    assert api.node.store.log_size() == size
