@@ -1,7 +1,8 @@
-"""ID and mobile numbers in catalog field names.
+"""ID and mobile numbers in catalog field names and in imported files' names.
 
-A field name stays on the ledger with its resource, so it is checked before
-signing. Messages name the field and never the number.
+A field name stays on the ledger with its resource, and an imported file's
+name stays there in the version's transformation, so both are checked before
+signing. Messages name the field or the file and never the number.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.api_support import Api, serve_in_thread
+from tests.api.api_support import FIELDS, Api, serve_in_thread
 from typer.testing import CliRunner
 
 from govchain.api import create_app
 from govchain.api.auth import create_token
 from govchain.catalog import service as catalog
 from govchain.cli._app import app as cli_app
+from govchain.datasets import DatasetStore
 from govchain.demo.scenarios import DemoClock
 from govchain.errors import ValidationError
 from govchain.node import Node
@@ -137,5 +139,71 @@ def test_api_register_field_mobile(api: Api) -> None:
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert "field fields[0].name contains a mobile number" in error
+    assert MOBILE not in response.text
+    assert api.node.store.log_size() == size
+
+
+def _resource(node: Node) -> str:
+    return catalog.register_resource(
+        node, OWNER, title="床位", level=1, sharing="conditional", fields=FIELDS
+    )
+
+
+def _assert_file_name_rejected(message: str, number: str) -> None:
+    assert "the file name contains a" in message
+    assert "rename the file" in message
+    assert "field transformation" not in message
+    assert number not in message
+
+
+def test_import_file_name_id(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node)
+    size = node.store.log_size()
+    path = tmp_path / f"体检 ID{ID_NUMBER}.csv"
+    path.write_text("org_code,beds,district\n440104001,120,越秀区\n", "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        catalog.import_version(
+            node, DatasetStore(tmp_path / "o"), OWNER, resource_id, path
+        )
+    assert refused.value.reason == "personal-data"
+    message = str(refused.value)
+    _assert_file_name_rejected(message, ID_NUMBER)
+    assert message.startswith(
+        "体检 ID<ID number>.csv: the file name contains a resident"
+    )
+    assert node.store.log_size() == size
+
+
+def test_cli_import_file_name_id(node: Node, tmp_path: Path) -> None:
+    resource_id = _resource(node)
+    size = node.store.log_size()
+    node.close()
+    path = tmp_path / f"{ID_NUMBER}.csv"
+    path.write_text("org_code,beds,district\n440104001,120,越秀区\n", "utf-8")
+    args = ["data", "import", str(path), "--as", OWNER, "--resource", resource_id]
+    result = CliRunner().invoke(cli_app, [*_home(node), *args])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ValidationError)
+    _assert_file_name_rejected(str(result.exception), ID_NUMBER)
+    reopened = Node(node.home)
+    try:
+        assert reopened.store.log_size() == size
+    finally:
+        reopened.close()
+
+
+def test_api_import_file_name_mobile(api: Api) -> None:
+    resource_id = api.register()
+    size = api.node.store.log_size()
+    response = api.post(
+        f"/v1/data/resources/{resource_id}/import",
+        OWNER,
+        params={"filename": f"beds-tel{MOBILE}.csv"},
+        content="org_code,beds,district\n440104001,120,越秀区\n".encode(),
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    _assert_file_name_rejected(error, MOBILE)
+    assert error.startswith("beds-tel<mobile number>.csv: the file name contains a")
     assert MOBILE not in response.text
     assert api.node.store.log_size() == size

@@ -17,7 +17,11 @@ from govchain.catalog._handlers import RESOURCE_NS, VERSION_NS, free_text_of
 from govchain.catalog.importer import Agency, read_catalog
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
-from govchain.governance.personal_data import check_free_text, mask_personal_data
+from govchain.governance.personal_data import (
+    check_free_text,
+    find_personal_data,
+    mask_personal_data,
+)
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.state import StateReader, object_id
 from govchain.node._node import Node, Receipt
@@ -355,6 +359,23 @@ def check_dataset(record: dict[str, Any], dataset: Dataset) -> None:
             )
 
 
+def check_file_name(name: str) -> None:
+    """Raise `ValidationError` if file `name` contains an ID or mobile number.
+
+    The reason is `personal-data`. An imported file's name is recorded on the
+    ledger in the version's transformation (`import NAME`). The message shows
+    the name with the number masked.
+    """
+    kind = find_personal_data(name)
+    if kind is not None:
+        raise ValidationError(
+            f"{mask_personal_data(name)}: the file name contains a {kind}, and the "
+            "name would be recorded on the ledger with the version; rename the "
+            "file and import it again",
+            reason="personal-data",
+        )
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """A version imported from a file, with its quality report when checked."""
@@ -383,8 +404,10 @@ def import_version(
     validated and the quality report's hash and score are recorded with the
     version and the report is kept beside the datasets. Invalid rows do not stop the import:
     the raw version keeps every row, and the report lists the invalid ones.
-    Nothing is recorded when any step fails.
+    Nothing is recorded when any step fails, such as when the file's name
+    contains an ID or mobile number.
     """
+    check_file_name(path.name)
     table = read_table(path, sheet=sheet, encoding=encoding)
     dataset = dataset_from_table(get_resource(node.store, resource_id), table)
     quality: dict[str, str] = {}
