@@ -15,9 +15,8 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from govchain.errors import IntegrityError, ValidationError
 from govchain.ledger.block import BlockHeader
@@ -99,9 +98,12 @@ CREATE TABLE IF NOT EXISTS state (
 """
 
 
-@dataclass(frozen=True)
-class StoredTx:
-    """A transaction as stored, with its position and outcome."""
+class StoredTx(NamedTuple):
+    """A transaction as stored, with its position and outcome.
+
+    A named tuple because `verify_ledger` builds one per stored transaction, and
+    it is built about five times faster than a frozen dataclass.
+    """
 
     seq: int
     id: str

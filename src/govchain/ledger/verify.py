@@ -532,10 +532,18 @@ class _SubjectDigest:
         self.count = 0
 
     def add(self, pairs: Iterable[tuple[str, int]]) -> None:
+        # Local names and one reduction at the end save about a quarter of the
+        # time per pair. The sum of a few million 256-bit values stays small.
+        total = self.total
+        count = self.count
+        sha256 = hashlib.sha256
+        from_bytes = int.from_bytes
         for subject, seq in pairs:
-            digest = hashlib.sha256(f"{subject}\x00{seq}".encode()).digest()
-            self.total = (self.total + int.from_bytes(digest, "big")) % (1 << 256)
-            self.count += 1
+            digest = sha256(f"{subject}\x00{seq}".encode()).digest()
+            total += from_bytes(digest, "big")
+            count += 1
+        self.total = total % (1 << 256)
+        self.count = count
 
 
 def _check_subjects(store: LedgerStore, expected: _SubjectDigest) -> None:
