@@ -190,6 +190,8 @@ def publish(
     ] = None,
 ) -> None:
     """Publish a new version of a resource from a data file."""
+    # The file name goes on the ledger in the version's transformation.
+    service.check_file_name(file.name)
     table = read_table(file, sheet=sheet, header_row=header_row, encoding=encoding)
     state: CliState = ctx.obj
     store = state.read_store()

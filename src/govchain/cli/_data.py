@@ -26,6 +26,7 @@ from govchain.errors import ConfigError, GovchainError
 from govchain.governance import classify as classify_rules
 from govchain.governance import service as steward
 from govchain.governance.cleaning import load_rule_set
+from govchain.governance.personal_data import mask_personal_data
 from govchain.standards import (
     Standard,
     build_report,
@@ -206,7 +207,7 @@ def import_file(
                 "standard NAME@VERSION; register the file with `govchain data "
                 "standard register` first, or stop the server"
             )
-        with _progress(f"importing {file.name}"):
+        with _progress(f"importing {mask_personal_data(file.name)}"):
             sent = node.import_data(
                 as_dept,
                 resource,
@@ -219,7 +220,7 @@ def import_file(
         report = None if sent["report"] is None else report_from_dict(sent["report"])
     else:
         try:
-            with _progress(f"importing {file.name}"):
+            with _progress(f"importing {mask_personal_data(file.name)}"):
                 result = catalog_service.import_version(
                     node,
                     DatasetStore(node.home.path / "objects"),
@@ -233,7 +234,9 @@ def import_file(
         finally:
             node.close()
         version_id, rows, report = result.version_id, result.rows, result.report
-    console.print(f"imported {file.name} as {version_id}: {rows} rows")
+    console.print(
+        f"imported {mask_personal_data(file.name)} as {version_id}: {rows} rows"
+    )
     if report is not None:
         console.print(render_rich(report))
 

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeAlias, cast, get_args
 import polars as pl
 
 from govchain.errors import ValidationError
+from govchain.governance.personal_data import mask_personal_data
 from govchain.standards import formats
 
 FieldType: TypeAlias = Literal[
@@ -595,6 +596,9 @@ def _json_kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    """Show a value of the standard document as JSON, shortened for messages."""
-    text = json.dumps(value, ensure_ascii=False)
+    """Show a value of the standard document as JSON, shortened for messages.
+
+    ID and mobile numbers in the value are masked: messages never carry them.
+    """
+    text = mask_personal_data(json.dumps(value, ensure_ascii=False))
     return text if len(text) <= 60 else text[:57] + "..."
