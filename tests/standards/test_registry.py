@@ -157,6 +157,40 @@ def test_cli_import_with_registered_standard(node: Node, tmp_path: Path) -> None
     assert "imported ids.csv" in result.output
 
 
+def test_cli_import_header_row_and_notes(node: Node, tmp_path: Path) -> None:
+    fields = [
+        {"name": "id", "type": "string", "description": ""},
+        {"name": "id_2", "type": "string", "description": ""},
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    node.close()
+    data = tmp_path / "ids.csv"
+    # A title row as wide as the data, then a header that repeats a name.
+    data.write_text("登记,表\nid,id\nA1,B1\nA2,B2\n", "utf-8")
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "--home",
+            str(node.home.path),
+            "data",
+            "import",
+            str(data),
+            "--as",
+            "city-health",
+            "--resource",
+            resource_id,
+            "--header-row",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"imported ids.csv as {resource_id}@1: 2 rows" in result.output
+    assert "reader notes (1):" in result.output
+    assert "warning duplicate-header" in result.output
+
+
 def test_cli_validate_with_registered_standard(node: Node, tmp_path: Path) -> None:
     register_standard(node, "city-bdb", _standard(tmp_path))
     node.close()

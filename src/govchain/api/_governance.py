@@ -42,6 +42,7 @@ from govchain.standards.registry import (
     register_document,
     standard_of,
 )
+from govchain.standards.report import note_dict
 from govchain.tabular import read_table
 
 router = APIRouter(prefix="/v1/data", tags=["data governance"])
@@ -125,6 +126,8 @@ async def import_file(
     standard: StandardRef = None,
     sheet: Sheet = None,
     encoding: Encoding = None,
+    header_row: HeaderRow = None,
+    header_rows: HeaderRows = None,
 ) -> dict[str, Any]:
     """Import the uploaded file as a new version of a resource the caller owns.
 
@@ -148,11 +151,14 @@ async def import_file(
             standard=schema,
             sheet=sheet,
             encoding=encoding,
+            header_row=header_row,
+            header_rows=header_rows,
         )
     return {
         "version": result.version_id,
         "rows": result.rows,
         "report": None if result.report is None else result.report.to_dict(),
+        "notes": [note_dict(n) for n in result.notes],
         "receipt": writer.last_receipt(),
     }
 

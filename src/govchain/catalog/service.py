@@ -32,7 +32,7 @@ from govchain.standards import (
     render_json,
     validate_table,
 )
-from govchain.tabular import Table, read_table
+from govchain.tabular import ImportNote, Table, read_table
 from govchain.tabular._header_check import check_header_names
 
 logger = logging.getLogger(__name__)
@@ -383,6 +383,8 @@ class ImportResult:
     version_id: str
     rows: int
     report: QualityReport | None
+    notes: tuple[ImportNote, ...] = ()
+    """The reader's notes on the file, also in `report` when there is one."""
 
 
 def import_version(
@@ -395,8 +397,13 @@ def import_version(
     standard: Standard | None = None,
     sheet: str | None = None,
     encoding: str | None = None,
+    header_row: int | None = None,
+    header_rows: int | None = None,
 ) -> ImportResult:
     """Import a data file as a new version of a resource, all or nothing.
+
+    `header_row` and `header_rows` say where the header is, as for
+    `read_table`, when the reader would not find it.
 
     The file is read strictly (a cell whose value cannot be trusted stops the
     import with its location). `encoding` names the codec of a text file,
@@ -408,7 +415,13 @@ def import_version(
     contains an ID or mobile number.
     """
     check_file_name(path.name)
-    table = read_table(path, sheet=sheet, encoding=encoding)
+    table = read_table(
+        path,
+        sheet=sheet,
+        encoding=encoding,
+        header_row=header_row,
+        header_rows=header_rows,
+    )
     dataset = dataset_from_table(get_resource(node.store, resource_id), table)
     quality: dict[str, str] = {}
     report = None
@@ -436,4 +449,4 @@ def import_version(
         quality=quality,
     )
     logger.info("imported %s as %s (%d rows)", path.name, version_id, len(dataset.rows))
-    return ImportResult(version_id, len(dataset.rows), report)
+    return ImportResult(version_id, len(dataset.rows), report, table.notes)

@@ -38,6 +38,7 @@ from govchain.standards import (
     validate_table,
 )
 from govchain.standards._handlers import REFERENCE_RE
+from govchain.standards.report import note_from_dict
 from govchain.tabular import read_table
 
 app = typer.Typer(
@@ -190,6 +191,8 @@ def import_file(
             "as gb18030 or latin-1; detected when omitted.",
         ),
     ] = None,
+    header_row: HeaderRow = None,
+    header_rows: HeaderRows = None,
 ) -> None:
     """Import a data file as a new version of a resource, with its quality report.
 
@@ -215,9 +218,12 @@ def import_file(
                 standard=standard,
                 sheet=sheet,
                 encoding=encoding,
+                header_row=header_row,
+                header_rows=header_rows,
             )
         version_id, rows = sent["version"], sent["rows"]
         report = None if sent["report"] is None else report_from_dict(sent["report"])
+        notes = tuple(note_from_dict(n) for n in sent.get("notes", ()))
     else:
         try:
             with _progress(f"importing {mask_personal_data(file.name)}"):
@@ -230,15 +236,27 @@ def import_file(
                     standard=schema,
                     sheet=sheet,
                     encoding=encoding,
+                    header_row=header_row,
+                    header_rows=header_rows,
                 )
         finally:
             node.close()
         version_id, rows, report = result.version_id, result.rows, result.report
+        notes = result.notes
     console.print(
         f"imported {mask_personal_data(file.name)} as {version_id}: {rows} rows"
     )
     if report is not None:
+        # The report lists the reader's notes with its findings.
         console.print(render_rich(report))
+    elif notes:
+        console.print(f"reader notes ({len(notes)}):")
+        for note in notes:
+            console.print(
+                f"  {note.place(file.name)}: {note.severity} {note.kind}: "
+                f"{note.message}",
+                highlight=False,
+            )
 
 
 def _owner(state: CliState, resource: str) -> str:

@@ -284,6 +284,8 @@ class ApiClient:
         standard: str | None,
         sheet: str | None,
         encoding: str | None,
+        header_row: int | None = None,
+        header_rows: int | None = None,
     ) -> dict[str, Any]:
         """Upload a data file as a new version; `standard` is NAME@VERSION."""
         params = {"filename": path.name}
@@ -291,9 +293,11 @@ class ApiClient:
             ("standard", standard),
             ("sheet", sheet),
             ("encoding", encoding),
+            ("header_row", header_row),
+            ("header_rows", header_rows),
         ):
             if value is not None:
-                params[name] = value
+                params[name] = str(value)
         route = f"/v1/data/resources/{_quote(resource_id)}/import"
         return self.call(owner, "POST", route, params=params, content=path.read_bytes())
 

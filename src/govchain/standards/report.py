@@ -137,7 +137,7 @@ class QualityReport:
         # Reports of files without notes keep the form, and hash, they had
         # before notes were reported.
         if self.notes:
-            document["notes"] = [_note_dict(n) for n in self.notes]
+            document["notes"] = [note_dict(n) for n in self.notes]
         return document
 
 
@@ -175,7 +175,7 @@ def report_from_dict(document: dict[str, Any]) -> QualityReport:
                 )
                 for f in document["findings"]
             ),
-            notes=tuple(ImportNote(**n) for n in document.get("notes", ())),
+            notes=tuple(note_from_dict(n) for n in document.get("notes", ())),
         )
     except (KeyError, TypeError, ArithmeticError) as exc:
         raise ValueError(f"the quality report is malformed: {exc!r}") from exc
@@ -318,7 +318,13 @@ def _field_dict(f: FieldReport) -> dict[str, Any]:
     }
 
 
-def _note_dict(note: ImportNote) -> dict[str, Any]:
+def note_from_dict(document: dict[str, Any]) -> ImportNote:
+    """Rebuild a reader's note from `note_dict`'s form."""
+    return ImportNote(**document)
+
+
+def note_dict(note: ImportNote) -> dict[str, Any]:
+    """Return a reader's note as JSON-ready values."""
     return {
         "kind": note.kind,
         "severity": note.severity,
