@@ -226,6 +226,24 @@ def test_verify_reports_altered_merkle_node(filled: LedgerStore) -> None:
     assert "level 1 index 0" in str(report.problem)
 
 
+def test_verify_reports_missing_merkle_node(filled: LedgerStore) -> None:
+    _tamper(filled, "DELETE FROM merkle_nodes WHERE level = 0 AND idx = 2")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 2
+    assert "level 0 has 0 nodes from index 2 to 2, expected 1" in str(report.problem)
+
+
+def test_verify_reports_extra_merkle_node(filled: LedgerStore) -> None:
+    _tamper(
+        filled,
+        "INSERT INTO merkle_nodes (level, idx, hash) VALUES (0, 99, zeroblob(32))",
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert "the Merkle log contains" in str(report.problem)
+
+
 def test_verify_survives_garbage_header(filled: LedgerStore) -> None:
     _tamper(filled, "UPDATE blocks SET header = x'00ff' WHERE height = 1")
     report = verify_ledger(filled)

@@ -7,13 +7,14 @@ for each block:
 2. recomputes each transaction id from its bytes and the block's transaction root;
 3. replays the transactions on a fresh state, checking every signature, and
    compares each outcome and the state digest with what the block recorded;
-4. extends the Merkle log and compares its size and root with the header;
+4. extends the Merkle log, compares its size and root with the header and the
+   stored Merkle nodes with those the block's leaves complete;
 5. checks the committing node's signature on the header.
 
-Then it checks the id index against the transactions and that no transaction
-is stored twice, every stored Merkle node against the recomputed tree, every
-checkpoint's signatures and root, and that the stored state equals the replayed
-one. The first problem found stops the walk and is reported with its height and
+Then it checks that no other Merkle node is stored, the id index against the
+transactions and that no transaction is stored twice, every checkpoint's
+signatures and root, and that the stored state equals the replayed one. The
+first problem found stops the walk and is reported with its height and
 transaction id.
 """
 
@@ -126,7 +127,7 @@ def _walk(
     state = MemoryState()
     compact = merkle.CompactRange()
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    all_leaves: list[bytes] = []
+    node_count = 0
     prev_hash = ZERO_HASH
     prev_time = 0
     origin: str | None = None
@@ -267,10 +268,12 @@ def _walk(
         if any(w.ns in (NODE_NS, DEPT_NS) for w in result.writes):
             keys = _collect_keys(state, report)
 
-        # 4. The Merkle log after the block.
-        all_leaves.extend(leaves)
+        # 4. The Merkle log after the block, and the nodes stored for it.
+        created: list[tuple[int, int, bytes]] = []
         for leaf in leaves:
-            compact.append(leaf)
+            created.extend(compact.append(leaf))
+        _check_block_nodes(store, created, height)
+        node_count += len(created)
         roots[compact.size] = compact.root()
         if header.log_size != compact.size or header.log_root != compact.root().hex():
             raise IntegrityError(
@@ -305,7 +308,7 @@ def _walk(
     report.log_root = compact.root().hex()
     _check_id_index(store, id_prefixes)
     _check_subjects(store, subjects)
-    _check_nodes(store, all_leaves)
+    _check_node_count(store, node_count)
     _check_checkpoints(store, origin or "", roots, report)
     _check_state(store, state, report)
 
@@ -369,31 +372,47 @@ def _lookahead(
         current, current_txs = upcoming, upcoming_txs
 
 
-def _check_nodes(store: LedgerStore, leaves: list[bytes]) -> None:
-    """Compare every stored Merkle node with the tree recomputed from the leaves."""
-    below = leaves
-    level = 0
-    while below:
+def _check_block_nodes(
+    store: LedgerStore, created: list[tuple[int, int, bytes]], height: int
+) -> None:
+    """Compare the stored Merkle nodes with those that a block's leaves completed.
+
+    `created` lists them as `CompactRange.append` returns them, so the nodes of
+    each level have consecutive indexes in increasing order.
+    """
+    by_level: dict[int, list[tuple[int, bytes]]] = {}
+    for level, index, node in created:
+        by_level.setdefault(level, []).append((index, node))
+    for level, expected in by_level.items():
+        first, last = expected[0][0], expected[-1][0]
         rows = store.db.execute(
-            "SELECT idx, hash FROM merkle_nodes WHERE level = ? ORDER BY idx", (level,)
+            "SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ? "
+            "ORDER BY idx",
+            (level, first, last),
         ).fetchall()
-        if len(rows) != len(below):
+        if len(rows) != len(expected):
             raise IntegrityError(
-                f"Merkle log level {level} has {len(rows)} nodes, expected {len(below)}"
+                f"Merkle log level {level} has {len(rows)} nodes from index {first} "
+                f"to {last}, expected {len(expected)}",
+                height=height,
             )
-        for position, ((idx, stored), expected) in enumerate(
-            zip(rows, below, strict=True)
-        ):
-            if idx != position or bytes(stored) != expected:
+        for (idx, stored), (index, node) in zip(rows, expected, strict=True):
+            if idx != index or bytes(stored) != node:
                 raise IntegrityError(
-                    f"Merkle node at level {level} index {idx} does not match the "
-                    "transactions below it"
+                    f"Merkle node at level {level} index {index} does not match the "
+                    "transactions below it",
+                    height=height,
                 )
-        below = [
-            merkle.hash_children(below[i], below[i + 1])
-            for i in range(0, len(below) - 1, 2)
-        ]
-        level += 1
+
+
+def _check_node_count(store: LedgerStore, expected: int) -> None:
+    """Check that no Merkle node is stored besides those the blocks completed."""
+    (count,) = store.db.execute("SELECT count(*) FROM merkle_nodes").fetchone()
+    if count != expected:
+        raise IntegrityError(
+            f"the Merkle log contains {count} nodes, but its leaves complete "
+            f"{expected}: rows were added; restore the node home from a backup"
+        )
 
 
 def _check_checkpoints(
