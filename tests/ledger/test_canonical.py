@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from govchain.errors import ValidationError
 from govchain.ledger.canonical import (
     MAX_SAFE_INTEGER,
+    _plain_json,
     canonical_json,
     parse_canonical_json,
 )
@@ -94,8 +95,36 @@ REJECTED_VALUES = {
     "bytes": (b"raw", "has type bytes"),
     "set": ({1}, "has type set"),
     "nested-float": ({"a": [{"b": 0.5}]}, "value at $.a[0].b has type float"),
+    "boolean-key": ({True: 1}, "object key True at $ is not a string"),
+    "none-key": ({"a": {None: 1}}, "object key None at $.a is not a string"),
+    "nested-big-integer": ({"a": [MAX_SAFE_INTEGER + 1]}, "at $.a[0] is outside"),
     "lone-surrogate": ("\ud800", "surrogate"),
 }
+
+
+class _Text(str):
+    pass
+
+
+PLAIN_VALUES = {
+    "record": ({"a": [1, "x", None, True], "b": {"c": []}}, True),
+    "safe-integer": ([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER], True),
+    "big-integer": ([MAX_SAFE_INTEGER + 1], False),
+    "float": ({"a": 1.0}, False),
+    "integer-key": ({1: "a"}, False),
+    "tuple": ((1, 2), False),
+    "str-subclass": ([_Text("a")], False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLAIN_VALUES))
+def test_plain_json_types(case: str) -> None:
+    value, expected = PLAIN_VALUES[case]
+    assert _plain_json(value) is expected
+
+
+def test_canonical_encodes_non_plain_values() -> None:
+    assert canonical_json({"a": (1, _Text("b"))}) == b'{"a":[1,"b"]}'
 
 
 @pytest.mark.parametrize("case", sorted(REJECTED_VALUES))

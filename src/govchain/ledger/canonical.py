@@ -143,11 +143,38 @@ def _fast_encode(value: Any) -> str | None:
         return None
     if not text.isascii() and _NON_BMP.search(text):
         return None
+    if _plain_json(value):
+        return text
     try:
         decoded = _CHECKING_DECODER.decode(text)
     except _NotCanonical:
         return None
     return text if decoded == value else None
+
+
+def _plain_json(value: Any) -> bool:
+    """Return whether `value` holds only dicts with str keys, lists, str, safe
+    integers, booleans and None, each of exactly that type.
+
+    The C encoder writes such a value in canonical form, except for characters
+    outside the BMP, which the caller checks. The check costs about a third of
+    decoding the output again and comparing (a state record of 16 fields:
+    1.9 us against 5.2, CPython 3.11). A subclass or any other type makes it
+    return False, and the caller then decodes the output to compare.
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not _plain_json(item):
+                return False
+        return True
+    if kind is list:
+        return all(_plain_json(item) for item in value)
+    return False
 
 
 def parse_canonical_json(data: bytes) -> Any:
