@@ -101,7 +101,8 @@ def _load_schema(ctx: typer.Context, standard: str) -> Standard:
 def validate(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xls, .ods).")
+        Path,
+        typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xlsm, .xlsb, .xls, .ods)."),
     ],
     standard: Annotated[
         str,
@@ -166,7 +167,8 @@ def validate(
 def import_file(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xls, .ods).")
+        Path,
+        typer.Argument(help="Data file (.csv, .tsv, .xlsx, .xlsm, .xlsb, .xls, .ods)."),
     ],
     as_dept: Annotated[
         str, typer.Option("--as", help="Owner department (hosted on this node).")

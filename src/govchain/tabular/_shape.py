@@ -155,7 +155,7 @@ def _error_cells_hint(notes: list[CellNote]) -> str:
         if counts[kind]
     ]
     if not reasons:
-        return ""
+        return "; check that this is the file or sheet you meant (--sheet NAME)"
     return f"; {', '.join(reasons)}, and such cells read as empty"
 
 
