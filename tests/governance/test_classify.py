@@ -326,3 +326,9 @@ def test_cli_classify_and_override(node: Node) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "field 姓名: level 3 -> 4" in result.output
+    result = CliRunner().invoke(
+        cli_app, [*home, "classify", resource_id, "--dry-run"], env={"COLUMNS": "250"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "level 4 kept (names of patients are health data here)" in result.output
+    assert "before the overrides (dry run, nothing recorded)" in result.output

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -22,7 +22,7 @@ from govchain.catalog import service as catalog_service
 from govchain.cli._context import CliState, console, err_console, print_json
 from govchain.cli._remote import ApiClient
 from govchain.datasets import DatasetStore
-from govchain.errors import ConfigError, GovchainError
+from govchain.errors import ConfigError, GovchainError, ValidationError
 from govchain.governance import classify as classify_rules
 from govchain.governance import service as steward
 from govchain.governance.cleaning import load_rule_set
@@ -261,6 +261,19 @@ def import_file(
             )
 
 
+def _overrides(state: CliState, resource: str) -> dict[str, Any]:
+    """Return the steward's recorded overrides of `resource`, by field."""
+    store = state.read_store()
+    try:
+        entry = steward.get_classification(store, resource)
+    except ValidationError:
+        return {}
+    finally:
+        store.close()
+    overrides: dict[str, Any] = entry.get("overrides", {})
+    return overrides
+
+
 def _owner(state: CliState, resource: str) -> str:
     """Return the owner of `resource`, read from the ledger without opening the node."""
     store = state.read_store()
@@ -412,20 +425,24 @@ def classify(
     if as_json:
         print_json(done)
         return
+    overrides = _overrides(state, resource)
     table = RichTable(title=f"{done['version']} graded with {done['rules']}")
-    for column in ("field", "category", "kind", "level", "evidence"):
+    for column in ("field", "category", "kind", "level", "evidence", "override"):
         table.add_column(column)
     for grade in done["fields"]:
+        kept = overrides.get(grade["field"])
         table.add_row(
             grade["field"],
             grade["category"],
             grade["kind"],
             chosen.levels[grade["level"]],
             ", ".join(grade["evidence"]),
+            "" if kept is None else f"level {kept['level']} kept ({kept['reason']})",
         )
     console.print(table)
     console.print(
         f"resource level: {chosen.levels[done['level']]}"
+        + (" before the overrides" if overrides else "")
         + ("" if not dry_run else " (dry run, nothing recorded)")
     )
 
