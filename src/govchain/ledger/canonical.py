@@ -153,7 +153,7 @@ def _fast_encode(value: Any) -> str | None:
 
 
 def _plain_json(value: Any) -> bool:
-    """Return whether `value` holds only dicts with str keys, lists, str, safe
+    """Return whether `value` contains only dicts with str keys, lists, str, safe
     integers, booleans and None, each of exactly that type.
 
     The C encoder writes such a value in canonical form, except for characters
