@@ -56,8 +56,9 @@ def trail(store: LedgerStore, query: TrailQuery) -> list[dict[str, Any]]:
 def _select(store: LedgerStore, query: TrailQuery) -> list[StoredTx]:
     """Select a trail's rows in SQL, for the options `query_txs` does not offer.
 
-    With `tx_ids`, each chunk of ids is looked up through the unique index on
-    `txs.id`, so the cost follows the number of ids, not the ledger's size.
+    With `tx_ids`, each chunk of ids is looked up through the ledger's id
+    index (`LedgerStore.seqs_of_ids`), so the cost follows the number of ids,
+    not the ledger's size.
     """
     table, clauses, params = _trail_filter(query)
     order = "DESC" if query.newest_first else "ASC"
@@ -72,11 +73,14 @@ def _select(store: LedgerStore, query: TrailQuery) -> list[StoredTx]:
         found: list[int] = []
         for start in range(0, len(ids), ID_CHUNK):
             chunk = ids[start : start + ID_CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            where = " AND ".join([*clauses, f"txs.id IN ({marks})"])
+            chunk_seqs = sorted(store.seqs_of_ids(chunk).values())
+            if not chunk_seqs:
+                continue
+            marks = ", ".join("?" for _ in chunk_seqs)
+            where = " AND ".join([*clauses, f"txs.seq IN ({marks})"])
             sql = f"SELECT txs.seq FROM {table} WHERE {where}"
             found.extend(
-                int(row[0]) for row in store.reader.execute(sql, (*params, *chunk))
+                int(row[0]) for row in store.reader.execute(sql, (*params, *chunk_seqs))
             )
         seqs = sorted(found, reverse=query.newest_first)[: query.limit]
     rows = []
