@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from tests.api.api_support import Api, serve_in_thread
 
 import govchain.data
+from govchain.api import create_app
+from govchain.api.auth import create_token
 from govchain.demo.scenarios import DemoClock
 from govchain.ledger.orderer import SoloOrderer
 from govchain.node import Node, NodeHome, init_node
@@ -41,3 +45,19 @@ def node(tmp_path: Path, demo_consortium: Path, clock: DemoClock) -> Iterator[No
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def api(node: Node, clock: DemoClock) -> Iterator[Api]:
+    """The `node` fixture's node served by real uvicorn on 127.0.0.1."""
+    node.start()
+    tokens = {dept: create_token(node.home, dept).token for dept in node.home.hosts}
+    # The API judges grants and deadlines on the orderer's simulated clock.
+    url, stop = serve_in_thread(create_app(node, clock=lambda: clock.now))
+    client = httpx.Client(base_url=url, timeout=60)
+    try:
+        yield Api(url=url, client=client, tokens=tokens, node=node)
+    finally:
+        client.close()
+        stop()
+        node.stop()

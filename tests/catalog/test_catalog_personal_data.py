@@ -7,20 +7,15 @@ signing. Messages name the field or the file and never the number.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from tests.api.api_support import FIELDS, Api, serve_in_thread
+from tests.api.api_support import FIELDS, Api
 from typer.testing import CliRunner
 
-from govchain.api import create_app
-from govchain.api.auth import create_token
 from govchain.catalog import service as catalog
 from govchain.cli._app import app as cli_app
 from govchain.datasets import DatasetStore
-from govchain.demo.scenarios import DemoClock
 from govchain.errors import ValidationError
 from govchain.node import Node
 
@@ -112,20 +107,6 @@ def test_import_catalog_refuses_row(node: Node, tmp_path: Path) -> None:
     registrations = [tx for tx in stored if tx.type == "catalog.register"]
     assert [tx.status for tx in registrations] == ["applied"]
     assert not any(ID_NUMBER.encode() in tx.data for tx in stored)
-
-
-@pytest.fixture
-def api(node: Node, clock: DemoClock) -> Iterator[Api]:
-    node.start()
-    tokens = {dept: create_token(node.home, dept).token for dept in node.home.hosts}
-    url, stop = serve_in_thread(create_app(node, clock=lambda: clock.now))
-    client = httpx.Client(base_url=url, timeout=60)
-    try:
-        yield Api(url=url, client=client, tokens=tokens, node=node)
-    finally:
-        client.close()
-        stop()
-        node.stop()
 
 
 def test_api_register_field_mobile(api: Api) -> None:

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.api.api_support import Api, serve_in_thread
+from tests.api.api_support import Api
 from typer.testing import CliRunner
 
-from govchain.api import create_app
-from govchain.api.auth import create_token
 from govchain.cli._app import app as cli_app
-from govchain.demo.scenarios import DemoClock
 from govchain.errors import ValidationError
 from govchain.node import Node
 from govchain.standards.registry import list_standards, register_standard
@@ -178,20 +173,6 @@ def test_cli_register_names_path(node: Node, tmp_path: Path) -> None:
         message, result.exception.reason, "fields[0].constraints.enum[0]", ID_NUMBER
     )
     assert ID_NUMBER not in result.output
-
-
-@pytest.fixture
-def api(node: Node, clock: DemoClock) -> Iterator[Api]:
-    node.start()
-    tokens = {dept: create_token(node.home, dept).token for dept in node.home.hosts}
-    url, stop = serve_in_thread(create_app(node, clock=lambda: clock.now))
-    client = httpx.Client(base_url=url, timeout=60)
-    try:
-        yield Api(url=url, client=client, tokens=tokens, node=node)
-    finally:
-        client.close()
-        stop()
-        node.stop()
 
 
 def test_api_register_names_path(api: Api) -> None:
