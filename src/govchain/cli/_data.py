@@ -47,7 +47,7 @@ app = typer.Typer(
 )
 
 
-#: Where the header is, for sheets whose header the reader does not find.
+#: Options for the header's place, in sheets whose header the reader does not find.
 HeaderRow = Annotated[
     int | None,
     typer.Option(

@@ -232,7 +232,7 @@ def _classify_field(
     return best or FieldClass(name, "public", "other", 1, ())
 
 
-#: Value checks of whole values, by the personal data found inside free text.
+#: The whole-value check for each kind of personal data found inside free text.
 _EMBEDDED_CHECKS: dict[PersonalDataKind, str] = {
     "resident ID number": "resident_id",
     "mobile number": "phone",
