@@ -224,3 +224,21 @@ def test_load_names_file_in_problems(tmp_path: Path) -> None:
     path = write(tmp_path, {"fields": [{"name": "a", "type": "float"}]}, "mine.json")
     with pytest.raises(StandardError, match=r'^mine\.json: fields\[0\]\.type: "float"'):
         load_standard(path)
+
+
+@pytest.mark.parametrize("bound", [2**63, -(2**63) - 1, 99999999999999999999999])
+def test_integer_bound_outside_int64_rejected(bound: int) -> None:
+    document = {
+        "fields": [{"name": "n", "type": "integer", "constraints": {"maximum": bound}}]
+    }
+    with pytest.raises(StandardError, match="outside the 64-bit integer range"):
+        parse_standard(document)
+
+
+def test_integer_bound_at_int64_edge_accepted() -> None:
+    document = {
+        "fields": [
+            {"name": "n", "type": "integer", "constraints": {"maximum": 2**63 - 1}}
+        ]
+    }
+    assert parse_standard(document).fields[0].constraints.maximum == 2**63 - 1

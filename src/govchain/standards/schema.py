@@ -484,7 +484,24 @@ def _parse_value(
     parsed = _value_of(value, kind)
     if parsed is None:
         problems.add(path, f"{_show(value)} is not {_TYPE_PHRASES[kind]}")
+    elif (
+        isinstance(parsed, int)
+        and not isinstance(parsed, bool)
+        and not _INT64_MIN <= parsed <= _INT64_MAX
+    ):
+        # Integer columns are checked as 64-bit integers.
+        problems.add(
+            path,
+            f"{_show(value)} is outside the 64-bit integer range "
+            f"({_INT64_MIN} to {_INT64_MAX}); use a smaller bound, or type "
+            "string with a pattern for longer codes",
+        )
+        return None
     return parsed
+
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
 
 
 _TYPE_PHRASES = {
