@@ -444,6 +444,13 @@ def run_xlsx_pipeline(path: Path) -> dict[str, Any]:
     }
 
 
+def _grid_path_fact(xlsx: dict[str, Any] | None) -> str:
+    """Return whether the XLSX pipeline took the grid path, for the record."""
+    if xlsx is None:
+        return "not run"
+    return "yes" if xlsx["fast_path"] else "no"
+
+
 def in_child(stage: str, path: Path) -> dict[str, Any]:
     """Run one pipeline in a fresh interpreter and return its JSON result."""
     log(f"{stage} pipeline on {path.name}")
@@ -611,9 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{xlsx_path.stat().st_size / 1e6:.0f} MB of XLSX, {args.rows:,} rows x 10 "
         f"columns; generation: {generated}",
         f"CSV read by the Polars fast path: {'yes' if csv['fast_path'] else 'no'}",
-        "the XLSX workbook holds its text as shared strings, as Excel saves it; "
-        "read by the Polars grid path: "
-        + ("not run" if xlsx is None else "yes" if xlsx["fast_path"] else "no"),
+        "the XLSX workbook contains its text as shared strings, as Excel saves "
+        f"it; read by the Polars grid path: {_grid_path_fact(xlsx)}",
         "govchain findings: "
         + ", ".join(f"{k} {v}" for k, v in csv["findings"].items()),
         "grades: " + ", ".join(f"{k} {v}" for k, v in csv["grades"].items()),

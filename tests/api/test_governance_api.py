@@ -176,7 +176,7 @@ def test_validate_encoding_param(api: Api) -> None:
     assert response.json()["valid"] is True
 
 
-def test_validate_header_row_given(api: Api) -> None:
+def test_validate_explicit_header_row(api: Api) -> None:
     response = api.post(
         "/v1/data/standards", "city-bdb", content=json.dumps(STANDARD).encode()
     )
@@ -187,15 +187,15 @@ def test_validate_header_row_given(api: Api) -> None:
     found = api.post("/v1/data/validate", OWNER, params=params, content=titled.encode())
     assert found.status_code == 200, found.text
     assert "missing-column" in {f["rule"] for f in found.json()["findings"]}
-    given = api.post(
+    explicit = api.post(
         "/v1/data/validate",
         OWNER,
         params={**params, "header_row": "2"},
         content=titled.encode(),
     )
-    assert given.status_code == 200, given.text
-    assert given.json()["rows"] == 3
-    assert "missing-column" not in {f["rule"] for f in given.json()["findings"]}
+    assert explicit.status_code == 200, explicit.text
+    assert explicit.json()["rows"] == 3
+    assert "missing-column" not in {f["rule"] for f in explicit.json()["findings"]}
 
 
 def test_openapi_describes_file_bodies(api: Api) -> None:

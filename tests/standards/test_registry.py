@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -128,62 +129,37 @@ def test_cli_register_list_show(node: Node, tmp_path: Path) -> None:
     assert result.output == path.read_text("utf-8")
 
 
-def test_cli_import_with_registered_standard(node: Node, tmp_path: Path) -> None:
-    register_standard(node, "city-bdb", _standard(tmp_path))
-    fields = [{"name": "id", "type": "string", "description": ""}]
+def _import_with_cli(node: Node, fields: list[str], text: str, *options: str) -> Any:
+    """Register a resource with `fields`, close the node and import `text` as ids.csv."""
     resource_id = catalog.register_resource(
-        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+        node,
+        "city-health",
+        title="x",
+        level=1,
+        sharing="unconditional",
+        fields=[{"name": n, "type": "string", "description": ""} for n in fields],
     )
     node.close()
-    data = tmp_path / "ids.csv"
-    data.write_text("id\n11010519851111996X\n123\n", "utf-8")
-    result = CliRunner().invoke(
-        cli_app,
-        [
-            "--home",
-            str(node.home.path),
-            "data",
-            "import",
-            str(data),
-            "--as",
-            "city-health",
-            "--resource",
-            resource_id,
-            "--standard",
-            "people@1",
-        ],
+    data = node.home.path.parent / "ids.csv"
+    data.write_text(text, "utf-8")
+    home = ["--home", str(node.home.path), "data", "import", str(data)]
+    owner = ["--as", "city-health", "--resource", resource_id]
+    return resource_id, CliRunner().invoke(cli_app, [*home, *owner, *options])
+
+
+def test_cli_import_with_registered_standard(node: Node, tmp_path: Path) -> None:
+    register_standard(node, "city-bdb", _standard(tmp_path))
+    _, result = _import_with_cli(
+        node, ["id"], "id\n11010519851111996X\n123\n", "--standard", "people@1"
     )
     assert result.exit_code == 0, result.output
     assert "imported ids.csv" in result.output
 
 
-def test_cli_import_header_row_and_notes(node: Node, tmp_path: Path) -> None:
-    fields = [
-        {"name": "id", "type": "string", "description": ""},
-        {"name": "id_2", "type": "string", "description": ""},
-    ]
-    resource_id = catalog.register_resource(
-        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
-    )
-    node.close()
-    data = tmp_path / "ids.csv"
+def test_cli_import_header_row_and_notes(node: Node) -> None:
     # A title row as wide as the data, then a header that repeats a name.
-    data.write_text("登记,表\nid,id\nA1,B1\nA2,B2\n", "utf-8")
-    result = CliRunner().invoke(
-        cli_app,
-        [
-            "--home",
-            str(node.home.path),
-            "data",
-            "import",
-            str(data),
-            "--as",
-            "city-health",
-            "--resource",
-            resource_id,
-            "--header-row",
-            "2",
-        ],
+    resource_id, result = _import_with_cli(
+        node, ["id", "id_2"], "登记,表\nid,id\nA1,B1\nA2,B2\n", "--header-row", "2"
     )
     assert result.exit_code == 0, result.output
     assert f"imported ids.csv as {resource_id}@1: 2 rows" in result.output

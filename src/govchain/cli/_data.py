@@ -430,14 +430,16 @@ def classify(
     for column in ("field", "category", "kind", "level", "evidence", "override"):
         table.add_column(column)
     for grade in done["fields"]:
-        kept = overrides.get(grade["field"])
+        override = overrides.get(grade["field"])
         table.add_row(
             grade["field"],
             grade["category"],
             grade["kind"],
             chosen.levels[grade["level"]],
             ", ".join(grade["evidence"]),
-            "" if kept is None else f"level {kept['level']} kept ({kept['reason']})",
+            ""
+            if override is None
+            else f"level {override['level']} kept ({override['reason']})",
         )
     console.print(table)
     console.print(

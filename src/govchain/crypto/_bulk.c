@@ -72,6 +72,20 @@ check_size(Py_ssize_t size)
     return 0;
 }
 
+/* Return a bytes object for `size` bytes of each message's digest, after
+ * checking the lengths and the size, and set `count`. Return NULL with an
+ * exception set when a check fails. */
+static PyObject *
+new_output(const Py_buffer *data, const Py_buffer *lengths, Py_ssize_t gap,
+           Py_ssize_t size, Py_ssize_t *count)
+{
+    *count = count_messages(data, lengths, gap);
+    if (*count < 0 || check_size(size) < 0) {
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize(NULL, *count * size);
+}
+
 PyDoc_STRVAR(sha256_each_doc,
 "sha256_each(data, lengths, gap=0, prefix=b'', size=32) -> bytes\n\n"
 "SHA-256 of prefix + each message, the first `size` bytes of each digest\n"
@@ -87,12 +101,8 @@ sha256_each(PyObject *module, PyObject *args, PyObject *kwargs)
                                      &lengths, &gap, &prefix, &size)) {
         return NULL;
     }
-    PyObject *result = NULL;
-    Py_ssize_t count = count_messages(&data, &lengths, gap);
-    if (count < 0 || check_size(size) < 0) {
-        goto done;
-    }
-    result = PyBytes_FromStringAndSize(NULL, count * size);
+    Py_ssize_t count = 0;
+    PyObject *result = new_output(&data, &lengths, gap, size, &count);
     if (result == NULL) {
         goto done;
     }
@@ -138,12 +148,8 @@ hmac_sha256_each(PyObject *module, PyObject *args, PyObject *kwargs)
                                      &data, &lengths, &gap, &size)) {
         return NULL;
     }
-    PyObject *result = NULL;
-    Py_ssize_t count = count_messages(&data, &lengths, gap);
-    if (count < 0 || check_size(size) < 0) {
-        goto done;
-    }
-    result = PyBytes_FromStringAndSize(NULL, count * size);
+    Py_ssize_t count = 0;
+    PyObject *result = new_output(&data, &lengths, gap, size, &count);
     if (result == NULL) {
         goto done;
     }
@@ -286,17 +292,18 @@ b32encode(PyObject *module, PyObject *arg)
         /* Each 5 bytes (zero-padded at the end) are 40 bits: 8 characters
          * of 5 bits each, most significant first. */
         uint64_t bits = 0;
-        Py_ssize_t taken = len - 5 * g < 5 ? len - 5 * g : 5;
+        Py_ssize_t group_bytes = len - 5 * g < 5 ? len - 5 * g : 5;
         for (int j = 0; j < 5; j++) {
-            bits = (bits << 8) | (j < taken ? in[5 * g + j] : 0);
+            bits = (bits << 8) | (j < group_bytes ? in[5 * g + j] : 0);
         }
         for (int j = 0; j < 8; j++) {
             out[8 * g + j] = alphabet[(bits >> (35 - 5 * j)) & 31];
         }
-        if (taken < 5) {
+        if (group_bytes < 5) {
             /* 1, 2, 3 or 4 bytes fill 2, 4, 5 or 7 characters. */
             static const int used[5] = {0, 2, 4, 5, 7};
-            memset(out + 8 * g + used[taken], '=', (size_t)(8 - used[taken]));
+            memset(out + 8 * g + used[group_bytes], '=',
+                   (size_t)(8 - used[group_bytes]));
         }
     }
     Py_END_ALLOW_THREADS

@@ -12,7 +12,7 @@ out of Python objects. `column_messages` does that for a Polars series.
 The C module `govchain.crypto._bulk` (built from `_bulk.c` when OpenSSL's
 headers are present) hashes outside the GIL; without it the same functions
 run on hashlib and give the same bytes, several times more slowly.
-`NATIVE` says which one is in use.
+`NATIVE` is true when the C module is in use.
 """
 
 from __future__ import annotations

@@ -55,8 +55,8 @@ PersonalDataKind: TypeAlias = Literal["resident ID number", "mobile number"]
 _RUN_RE = re.compile(r"(?<!\d)\d(?:[ \-]?\d)+(?:[ \-]?[Xx])?(?!\d)")
 # A hex digest (SHA-256, MD5), with or without a `sha256:` prefix. About one
 # random SHA-256 digest in 300 contains a run of digits that reads as a mobile or
-# ID number (684 of the digests of the 8-byte little-endian integers 0 to
-# 199,999), so numbers inside 32 or more hex characters in a row are skipped.
+# ID number: 684 of the digests of the 8-byte little-endian integers 0 to 199,999
+# do. So numbers inside 32 or more hex characters in a row are skipped.
 _DIGEST_RE = re.compile(r"[0-9A-Fa-f]{32,}")
 # A run of digits without separators, optionally ending in X.
 _PIECE_RE = re.compile(r"\d+[Xx]?")

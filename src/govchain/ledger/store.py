@@ -300,18 +300,18 @@ class LedgerStore:
 
     def seqs_of_prefixes(self, prefixes: Iterable[str]) -> list[int]:
         """Return the log indexes that the id index holds for any of `prefixes`."""
-        wanted = sorted(set(prefixes))
+        unique = sorted(set(prefixes))
         found: list[int] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
             rows = self.reader.execute(_seqs_of_prefixes(len(chunk)), chunk * 2)
             found.extend(row[0] for row in rows)
         return found
 
     def seqs_of_ids(self, tx_ids: Iterable[str]) -> dict[str, int]:
         """Return the log index of each of `tx_ids` that the ledger holds."""
-        wanted = set(tx_ids)
-        prefixes = sorted({txid[:ID_PREFIX] for txid in wanted})
+        requested = set(tx_ids)
+        prefixes = sorted({txid[:ID_PREFIX] for txid in requested})
         found: dict[str, int] = {}
         for start in range(0, len(prefixes), 500):
             chunk = prefixes[start : start + 500]
@@ -319,15 +319,15 @@ class LedgerStore:
                 f"SELECT id, seq FROM txs WHERE seq IN ({_seqs_of_prefixes(len(chunk))})",
                 chunk * 2,
             ).fetchall()
-            found.update((txid, seq) for txid, seq in rows if txid in wanted)
+            found.update((txid, seq) for txid, seq in rows if txid in requested)
         return found
 
     def subjects_of(self, seqs: Iterable[int]) -> dict[int, list[str]]:
         """Return the audit subjects (such as `resource:res-00000001`) of each log index."""
-        wanted = list(seqs)
+        requested = list(seqs)
         found: dict[int, list[str]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for start in range(0, len(requested), 500):
+            chunk = requested[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.reader.execute(
                 f"SELECT seq, subject FROM tx_subjects WHERE seq IN ({marks})", chunk

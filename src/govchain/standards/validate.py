@@ -154,8 +154,8 @@ class Validation:
     error_rows: int
     """Rows with at least one error."""
     notes: tuple[ImportNote, ...] = ()
-    """What the reader changed or could not judge: hidden sheets and rows,
-    formulas without a value, removed guards; see docs/import.md."""
+    """The reader's notes: hidden sheets and rows, formulas without a value,
+    removed guards. docs/import.md lists every kind."""
 
     @property
     def valid(self) -> bool:

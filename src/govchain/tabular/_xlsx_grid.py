@@ -51,6 +51,7 @@ from govchain.tabular._shape import _column_names, _flatten
 from govchain.tabular._sheet import choose_sheet, sheet_notes
 from govchain.tabular._table import FrameRows, Table
 from govchain.tabular._xlsx import _read_book
+from govchain.tabular._xlsx_plain import is_utf8_part
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def _grid(
         if not block:
             return None
         buffer += block
-    if not _is_utf8(buffer):
+    if not is_utf8_part(buffer):
         return None
     if b"hidden" in buffer[:start]:
         return None
@@ -291,7 +292,7 @@ def _shared_strings(
     if part is None or part not in archive.NameToInfo:
         return None
     data = read_limited(archive.open(part), place)
-    if not _is_utf8(data):
+    if not is_utf8_part(data):
         return None
     start, end = data.find(b"<si>"), data.rfind(b"</si>")
     if start < 0 or end < start:
@@ -304,17 +305,6 @@ def _shared_strings(
     if not items.str.contains(_PLAIN_ITEM).all():
         return None
     return items.str.replace(_ITEM_START, "").str.strip_suffix("</t>")
-
-
-def _is_utf8(part: bytes) -> bool:
-    """Return whether an XML part starts with no encoding or UTF-8.
-
-    The same test as `_xlsx_plain`: only UTF-8 parts are read here.
-    """
-    prolog = part[:200]
-    return b"encoding=" not in prolog or b'encoding="UTF-8"' in prolog.replace(
-        b"utf-8", b"UTF-8"
-    )
 
 
 def _letters(index: int) -> str:

@@ -60,6 +60,17 @@ class _NotPlain(Exception):
     """The part is not in the plain shape; parse it with ElementTree."""
 
 
+def is_utf8_part(part: bytes) -> bool:
+    """Return whether an XML part declares no encoding or UTF-8.
+
+    The plain readers split bytes, so they read only UTF-8 parts.
+    """
+    prolog = part[:200]
+    return b"encoding=" not in prolog or b'encoding="UTF-8"' in prolog.replace(
+        b"utf-8", b"UTF-8"
+    )
+
+
 def read_plain_sheet(
     data: bytes, name: str, context: _Context
 ) -> tuple[RawSheet, list[MergedRange]] | None:
@@ -69,10 +80,7 @@ def read_plain_sheet(
     reader does. A None result may leave some in it, so the caller starts
     again with a fresh context.
     """
-    prolog = data[:200]
-    if b"encoding=" in prolog and b'encoding="UTF-8"' not in prolog.replace(
-        b"utf-8", b"UTF-8"
-    ):
+    if not is_utf8_part(data):
         return None
     start = data.find(b"<sheetData>")
     end = data.find(b"</sheetData>")
