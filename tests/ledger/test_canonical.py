@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +18,7 @@ from govchain.errors import ValidationError
 from govchain.ledger.canonical import (
     MAX_SAFE_INTEGER,
     _plain_json,
+    _plain_json_walk,
     canonical_json,
     parse_canonical_json,
 )
@@ -106,6 +111,10 @@ class _Text(str):
     pass
 
 
+class _Number(int):
+    pass
+
+
 PLAIN_VALUES = {
     "record": ({"a": [1, "x", None, True], "b": {"c": []}}, True),
     "safe-integer": ([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER], True),
@@ -114,13 +123,71 @@ PLAIN_VALUES = {
     "integer-key": ({1: "a"}, False),
     "tuple": ((1, 2), False),
     "str-subclass": ([_Text("a")], False),
+    "int-subclass": ({"a": _Number(1)}, False),
+    "key-subclass": ({_Text("a"): 1}, False),
+    "huge-negative": ({"a": [-(2**70)]}, False),
+    "below-safe": ([-MAX_SAFE_INTEGER - 1], False),
+    "bytes": ([b"a"], False),
 }
 
 
+# The C module and the Python walk must agree, or a value would encode
+# differently on a node where the module was not built.
+PLAIN_CHECKS = [
+    _plain_json_walk,
+    pytest.param(
+        _plain_json,
+        marks=pytest.mark.skipif(
+            _plain_json is _plain_json_walk, reason="_plain is not built"
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("check", PLAIN_CHECKS)
 @pytest.mark.parametrize("case", sorted(PLAIN_VALUES))
-def test_plain_json_types(case: str) -> None:
+def test_plain_json_types(case: str, check: Callable[[Any], bool]) -> None:
     value, expected = PLAIN_VALUES[case]
-    assert _plain_json(value) is expected
+    assert check(value) is expected
+
+
+MIXED_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | TEXT
+    | TEXT.map(_Text),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(TEXT | st.integers(), children, max_size=4)
+        | st.tuples(children)
+    ),
+    max_leaves=20,
+)
+
+
+@given(MIXED_VALUES)
+def test_plain_json_module_matches_walk(value: Any) -> None:
+    assert _plain_json(value) is _plain_json_walk(value)
+
+
+def test_plain_json_module_built() -> None:
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    if shutil.which("cc") is None or not headers.exists():
+        pytest.skip("no C compiler or Python headers, so setup.py skips _plain")
+    assert _plain_json is not _plain_json_walk, (
+        "setup.py did not build govchain.ledger._plain; reinstall with a C compiler "
+        "and the Python headers"
+    )
+
+
+def test_plain_json_deep_nesting_raises() -> None:
+    value: Any = []
+    for _ in range(100_000):
+        value = [value]
+    with pytest.raises(RecursionError):
+        _plain_json(value)
 
 
 def test_canonical_encodes_non_plain_values() -> None:

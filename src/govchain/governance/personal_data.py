@@ -58,6 +58,10 @@ _RUN_RE = re.compile(r"(?<!\d)\d(?:[ \-]?\d)+(?:[ \-]?[Xx])?(?!\d)")
 # ID number: 684 of the digests of the 8-byte little-endian integers 0 to 199,999
 # do. So numbers inside 32 or more hex characters in a row are skipped.
 _DIGEST_RE = re.compile(r"[0-9A-Fa-f]{32,}")
+# The shortest number found has 11 digits (a mobile number). A text without 11
+# digits in a row, single separators allowed, therefore contains none, and this
+# one search is cheaper than walking each short run of digits.
+_LONG_RUN_RE = re.compile(r"\d(?:[ \-]?\d){10}")
 # A run of digits without separators, optionally ending in X.
 _PIECE_RE = re.compile(r"\d+[Xx]?")
 _MOBILE_RE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
@@ -116,6 +120,9 @@ def _kind_of(run: str) -> PersonalDataKind | None:
 
 def _normalize(text: str) -> str:
     """Return `text` with full-width digits, letters and signs made ASCII."""
+    if text.isascii():
+        # NFKC leaves ASCII as it is.
+        return text
     return unicodedata.normalize("NFKC", text)
 
 
@@ -144,6 +151,8 @@ def _candidates(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
 
 def _spans(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
     """Yield the start, end and kind of each ID or mobile number outside digests."""
+    if not _LONG_RUN_RE.search(text):
+        return
     digests = [match.span() for match in _DIGEST_RE.finditer(text)]
     for start, end, kind in _candidates(text):
         if not any(first <= start and end <= last for first, last in digests):

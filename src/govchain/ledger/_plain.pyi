@@ -1,0 +1,3 @@
+"""Types of the C module built from _plain.c; see govchain.ledger.canonical."""
+
+def is_plain(value: object, /) -> bool: ...
