@@ -38,6 +38,16 @@ MAX_TX_BYTES = 1 << 20
 
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _FIELDS = {"v", "type", "dept", "kid", "alg", "nonce", "payload", "signature"}
+#: The type of each field but the signature, which is checked on its own.
+_FIELD_TYPES: dict[str, type] = {
+    "v": int,
+    "type": str,
+    "dept": str,
+    "kid": str,
+    "alg": str,
+    "nonce": int,
+    "payload": dict,
+}
 _DECODER = json.JSONDecoder()
 
 
@@ -102,6 +112,26 @@ class Transaction:
         public_key.verify(self.signing_bytes(), self.signature)
 
 
+def _decoded(body: dict[str, Any], signature: bytes, data: bytes) -> Transaction:
+    """Build a transaction from checked decoded fields and its canonical bytes.
+
+    Skips the dataclass constructor, whose frozen fields cost one
+    `object.__setattr__` each (1.3 us of the 4 a decoded transaction took).
+    """
+    tx = object.__new__(Transaction)
+    tx.__dict__.update(
+        type=body["type"],
+        dept=body["dept"],
+        kid=body["kid"],
+        nonce=body["nonce"],
+        payload=body["payload"],
+        signature=signature,
+        alg=body["alg"],
+        _encoded=data,
+    )
+    return tx
+
+
 def tx_id(canonical_bytes: bytes) -> TxId:
     return TxId(hashlib.sha256(canonical_bytes).hexdigest())
 
@@ -142,10 +172,8 @@ def decode_transaction(data: bytes) -> Transaction:
             reason="too-large",
         )
     body = parse_canonical_json(data)
-    tx = transaction_from_dict(body)
     # The bytes were checked to be canonical, so they are the encoding.
-    tx.__dict__["_encoded"] = data
-    return tx
+    return _decoded(body, _checked_signature(body), data)
 
 
 def decode_checked_transaction(data: bytes) -> Transaction:
@@ -156,17 +184,7 @@ def decode_checked_transaction(data: bytes) -> Transaction:
     them must never reach it.
     """
     body = _DECODER.decode(data.decode("utf-8"))
-    tx = Transaction(
-        type=body["type"],
-        dept=DeptId(body["dept"]),
-        kid=KeyId(body["kid"]),
-        nonce=body["nonce"],
-        payload=body["payload"],
-        signature=base64.b64decode(body["signature"]),
-        alg=body["alg"],
-    )
-    tx.__dict__["_encoded"] = data
-    return tx
+    return _decoded(body, base64.b64decode(body["signature"]), data)
 
 
 def _signing_bytes_of(data: bytes, tx: Transaction) -> bytes:
@@ -186,6 +204,20 @@ def _signing_bytes_of(data: bytes, tx: Transaction) -> bytes:
 
 def transaction_from_dict(body: Any) -> Transaction:
     """Build a transaction from its JSON object form, checking every field."""
+    signature = _checked_signature(body)
+    return Transaction(
+        type=body["type"],
+        dept=DeptId(body["dept"]),
+        kid=KeyId(body["kid"]),
+        nonce=body["nonce"],
+        payload=body["payload"],
+        signature=signature,
+        alg=body["alg"],
+    )
+
+
+def _checked_signature(body: Any) -> bytes:
+    """Check every field of a transaction object and return its signature bytes."""
     if not isinstance(body, dict):
         raise ValidationError(
             "transaction must be a JSON object", reason="bad-encoding"
@@ -214,15 +246,7 @@ def transaction_from_dict(body: Any) -> Transaction:
             f"signature is {len(signature)} bytes; Ed25519 signatures are 64",
             reason="bad-encoding",
         )
-    return Transaction(
-        type=body["type"],
-        dept=DeptId(body["dept"]),
-        kid=KeyId(body["kid"]),
-        nonce=body["nonce"],
-        payload=body["payload"],
-        signature=signature,
-        alg=body["alg"],
-    )
+    return signature
 
 
 def check_shape(body: dict[str, Any]) -> None:
@@ -232,16 +256,7 @@ def check_shape(body: dict[str, Any]) -> None:
         raise ValidationError(
             f"transaction has unknown fields {sorted(unknown)}", reason="bad-encoding"
         )
-    expected: dict[str, type] = {
-        "v": int,
-        "type": str,
-        "dept": str,
-        "kid": str,
-        "alg": str,
-        "nonce": int,
-        "payload": dict,
-    }
-    for name, kind in expected.items():
+    for name, kind in _FIELD_TYPES.items():
         value = body.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ValidationError(
