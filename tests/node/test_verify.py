@@ -204,6 +204,36 @@ def test_verify_reports_extra_state_row(filled: LedgerStore) -> None:
     assert "grant/g-1" in str(report.problem)
 
 
+def test_verify_reports_removed_state_row(filled: LedgerStore) -> None:
+    key = filled.db.execute(
+        "SELECT key FROM state WHERE ns = 'resource' ORDER BY key DESC LIMIT 1"
+    ).fetchone()[0]
+    _tamper(filled, "DELETE FROM state WHERE ns = 'resource' AND key = ?", key)
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert f"state row resource/{key} is missing" in str(report.problem)
+
+
+def test_verify_reports_state_row_stored_twice(filled: LedgerStore) -> None:
+    # The primary key stops a second copy, so the table is rebuilt without it.
+    key = filled.db.execute(
+        "SELECT key FROM state WHERE ns = 'resource' LIMIT 1"
+    ).fetchone()[0]
+    filled.db.executescript(
+        "CREATE TABLE plain AS SELECT * FROM state; DROP TABLE state; "
+        "ALTER TABLE plain RENAME TO state;"
+    )
+    _tamper(
+        filled,
+        "INSERT INTO state SELECT ns, key, value FROM state "
+        "WHERE ns = 'resource' AND key = ?",
+        key,
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert f"state row resource/{key} is stored twice" in str(report.problem)
+
+
 def test_verify_reports_altered_checkpoint(filled: LedgerStore) -> None:
     note = bytes(
         filled.db.execute("SELECT note FROM checkpoints WHERE size = 3").fetchone()[0]

@@ -11,6 +11,7 @@ Handlers register by transaction type with `@handler("catalog.register")`.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,35 +39,51 @@ class StateReader(Protocol):
 class MemoryState:
     """State held in memory, one dict per namespace; used to replay a ledger.
 
-    Each entry keeps the value and its canonical encoding, so the replayed state
-    can be compared byte for byte with the stored one.
+    Each entry is kept only as its canonical encoding, so the replayed state
+    can be compared byte for byte with the stored one. A value is decoded again
+    when read: a block's overlay caches what it reads, so that happens about
+    once per key and block, and a million decoded catalog records would take
+    about four times the memory of their encodings.
     """
 
     def __init__(self) -> None:
-        self.namespaces: dict[str, dict[str, tuple[Value, bytes]]] = {}
+        self.namespaces: dict[str, dict[str, bytes]] = {}
+        self._empty: dict[str, bytes] = {}
 
     def get(self, ns: str, key: str) -> Value | None:
-        entry = self.namespaces.get(ns, {}).get(key)
-        return None if entry is None else entry[0]
+        encoded = self.namespaces.get(ns, self._empty).get(key)
+        return None if encoded is None else _decode(encoded)
 
     def scan(self, ns: str, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        entries = self.namespaces.get(ns, {})
+        entries = self.namespaces.get(ns, self._empty)
         for key in sorted(k for k in entries if k.startswith(prefix)):
-            yield key, entries[key][0]
+            yield key, _decode(entries[key])
+
+    def encoded(self, ns: str, key: str) -> bytes | None:
+        """Return the canonical encoding of an entry, or None if there is none."""
+        return self.namespaces.get(ns, self._empty).get(key)
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self.namespaces.values())
 
     def encoded_rows(self) -> Iterator[tuple[str, str, bytes]]:
         """Yield `(ns, key, canonical value)` for every entry."""
         for ns, entries in self.namespaces.items():
-            for key, (_value, encoded) in entries.items():
+            for key, encoded in entries.items():
                 yield ns, key, encoded
 
     def apply(self, writes: list[Write]) -> None:
         for write in writes:
             entries = self.namespaces.setdefault(write.ns, {})
-            if write.value is None or write.encoded is None:
+            if write.encoded is None:
                 entries.pop(write.key, None)
             else:
-                entries[write.key] = (write.value, write.encoded)
+                entries[write.key] = write.encoded
+
+
+def _decode(encoded: bytes) -> Value:
+    value: Value = json.loads(encoded)
+    return value
 
 
 _DELETED = object()

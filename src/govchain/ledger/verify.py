@@ -577,11 +577,17 @@ def _check_subjects(store: LedgerStore, expected: _SubjectDigest) -> None:
 
 
 def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -> None:
-    replayed = {(ns, key): encoded for ns, key, encoded in state.encoded_rows()}
+    """Compare every stored state row with the replayed one, then their counts."""
     seen = 0
+    previous: tuple[str, str] | None = None
     for ns, key, value in store.state_rows():
         seen += 1
-        expected = replayed.pop((ns, key), None)
+        # Rows arrive sorted, so a row stored twice (possible only if the table
+        # was rebuilt without its primary key) follows its copy.
+        if (ns, key) == previous:
+            raise IntegrityError(f"state row {ns}/{key} is stored twice")
+        previous = (ns, key)
+        expected = state.encoded(ns, key)
         if expected is None:
             raise IntegrityError(
                 f"state row {ns}/{key} is not produced by any transaction"
@@ -591,7 +597,14 @@ def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -
             raise IntegrityError(
                 f"state row {ns}/{key} differs from the replayed value"
             )
-    if replayed:
-        ns, key = sorted(replayed)[0]
+    if seen != len(state):
+        # Each stored row matched a replayed one, so some replayed rows are missing.
+        stored_keys = {(ns, key) for ns, key, _value in store.state_rows()}
+        missing = (
+            (ns, key)
+            for ns, key, _e in state.encoded_rows()
+            if (ns, key) not in stored_keys
+        )
+        ns, key = min(missing)
         raise IntegrityError(f"state row {ns}/{key} is missing")
     report.state_rows = seen
