@@ -15,6 +15,7 @@ from govchain.crypto.keys import SigningKey
 from govchain.ledger.apply import BatchApplier
 from govchain.ledger.canonical import canonical_json
 from govchain.ledger.sigcheck import (
+    CHECK_NICENESS,
     UNCHECKED,
     Check,
     CheckPool,
@@ -95,6 +96,13 @@ def test_check_pool_matches_inline(pool: CheckPool) -> None:
     futures = [pool.submit(datas[i : i + 10], table) for i in range(0, len(datas), 10)]
     results = [check for future in futures for check in future.result(timeout=60)]
     assert results == check_transactions(datas, table)
+
+
+def test_check_workers_run_at_lower_priority(pool: CheckPool) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    for worker in pool._workers:
+        niceness = os.getpriority(os.PRIO_PROCESS, worker.process.pid)
+        assert niceness == min(own + CHECK_NICENESS, 19)
 
 
 def test_check_pool_reports_killed_worker(pool: CheckPool) -> None:

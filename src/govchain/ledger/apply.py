@@ -242,15 +242,18 @@ class BatchApplier:
         with self._lock:
             found = {i: self._pending.pop(i) for i in ids if i in self._pending}
         checks: dict[str, Check] = {}
-        failed: set[Future[list[Check]]] = set()
+        # Each task's result is read once: `Future.result` takes a lock per call.
+        results: dict[Future[list[Check]], list[Check] | None] = {}
         for txid, (future, position) in found.items():
-            if future in failed:
-                continue
-            try:
-                checks[txid] = future.result()[position]
-            except (CheckWorkerError, CancelledError) as exc:
-                logger.warning("a signature check task failed: %r", exc)
-                failed.add(future)
+            if future not in results:
+                try:
+                    results[future] = future.result()
+                except (CheckWorkerError, CancelledError) as exc:
+                    logger.warning("a signature check task failed: %r", exc)
+                    results[future] = None
+            task_checks = results[future]
+            if task_checks is not None:
+                checks[txid] = task_checks[position]
         return checks
 
     def _check_now(
