@@ -163,6 +163,34 @@ def test_verify_reports_missing_block(filled: LedgerStore) -> None:
     assert "block 2 is missing" in str(report.problem)
 
 
+def test_verify_reports_transaction_after_last_block(filled: LedgerStore) -> None:
+    _tamper(
+        filled,
+        "INSERT INTO txs SELECT seq + 100, id, height + 1, type, dept, status, reason, "
+        "message, time, data FROM txs WHERE seq = (SELECT max(seq) FROM txs)",
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 5
+    assert "names block 5, which does not come next" in str(report.problem)
+
+
+def test_verify_reports_transaction_moved_to_other_block(filled: LedgerStore) -> None:
+    _tamper(filled, "UPDATE txs SET height = 3 WHERE seq = 2")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 2
+    assert "block 2 contains 0 transactions" in str(report.problem)
+
+
+def test_txs_in_block_reads_its_range(filled: LedgerStore) -> None:
+    for height in range(5):
+        txs = filled.txs_in_block(height)
+        assert [tx.height for tx in txs] == [height]
+        assert [tx.seq for tx in txs] == [height]
+    assert filled.txs_in_block(5) == []
+
+
 def test_verify_reports_broken_link(filled: LedgerStore) -> None:
     # Swap two blocks' headers: each still hashes correctly, the links break.
     rows = filled.db.execute(

@@ -361,15 +361,50 @@ BlockRow = tuple[int, str, bytes, bytes]
 def _lookahead(
     store: LedgerStore,
 ) -> Iterator[tuple[BlockRow, list[StoredTx], list[StoredTx]]]:
-    """Yield each block row with its transactions and the next block's."""
+    """Yield each block row with its transactions and the next block's.
+
+    Transactions are read in one pass in log order. A run of another height
+    than the block's is left for the block of that height, so a block whose
+    rows are missing gets none, and the walk reports its count.
+    """
+    runs = _Runs(store.tx_runs())
     rows = store.block_rows()
     current = next(rows, None)
-    current_txs = store.txs_in_block(current[0]) if current else []
+    current_txs = runs.take(current[0]) if current else []
     while current is not None:
         upcoming = next(rows, None)
-        upcoming_txs = store.txs_in_block(upcoming[0]) if upcoming else []
+        upcoming_txs = runs.take(upcoming[0]) if upcoming else []
         yield current, current_txs, upcoming_txs
         current, current_txs = upcoming, upcoming_txs
+    leftover = runs.take_any()
+    if leftover:
+        raise IntegrityError(
+            f"transaction {leftover[0].id} at log index {leftover[0].seq} names block "
+            f"{leftover[0].height}, which does not come next in the chain: rows were "
+            "added or changed; restore the node home from a backup",
+            height=leftover[0].height,
+            tx_id=leftover[0].id,
+        )
+
+
+class _Runs:
+    """The runs of `LedgerStore.tx_runs`, taken block by block."""
+
+    def __init__(self, runs: Iterator[tuple[int, list[StoredTx]]]) -> None:
+        self._runs = runs
+        self._next = next(runs, None)
+
+    def take(self, height: int) -> list[StoredTx]:
+        """Return the next run if it is block `height`'s, else an empty list."""
+        if self._next is None or self._next[0] != height:
+            return []
+        run = self._next[1]
+        self._next = next(self._runs, None)
+        return run
+
+    def take_any(self) -> list[StoredTx]:
+        """Return the next run whatever its height, or an empty list."""
+        return self.take(self._next[0]) if self._next is not None else []
 
 
 def _check_block_nodes(
