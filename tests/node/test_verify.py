@@ -175,7 +175,7 @@ def test_verify_reports_transaction_after_last_block(filled: LedgerStore) -> Non
     assert "names block 5, which does not come next" in str(report.problem)
 
 
-def test_verify_reports_transaction_moved_to_other_block(filled: LedgerStore) -> None:
+def test_verify_reports_moved_transaction(filled: LedgerStore) -> None:
     _tamper(filled, "UPDATE txs SET height = 3 WHERE seq = 2")
     report = verify_ledger(filled)
     assert report.problem is not None

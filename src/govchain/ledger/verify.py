@@ -635,11 +635,11 @@ def _check_state(store: LedgerStore, state: MemoryState, report: VerifyReport) -
     if seen != len(state):
         # Each stored row matched a replayed one, so some replayed rows are missing.
         stored_keys = {(ns, key) for ns, key, _value in store.state_rows()}
-        missing = (
+        missing = [
             (ns, key)
-            for ns, key, _e in state.encoded_rows()
+            for ns, key, _encoded in state.encoded_rows()
             if (ns, key) not in stored_keys
-        )
+        ]
         ns, key = min(missing)
         raise IntegrityError(f"state row {ns}/{key} is missing")
     report.state_rows = seen
