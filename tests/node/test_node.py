@@ -256,3 +256,26 @@ def test_failed_open_releases_lock(node: Node) -> None:
     # Had the first attempt kept the lock, this would fail with "is in use".
     with pytest.raises(ConfigError, match="malformed"):
         Node(home)
+
+
+def test_hosted_keys_decrypted_on_first_use(node: Node) -> None:
+    # A damaged key store of one department does not stop the node from
+    # opening, or another department from signing.
+    # Departments hosted after genesis do not cosign checkpoints, so nothing
+    # reads this one's key unless it signs.
+    unused = "extra-agency"
+    node.host_department(unused)
+    home = node.home
+    node.close()
+    (home.keys_dir / f"{unused}.json").write_text("{}", encoding="utf-8")
+    with Node(home) as reopened:
+        assert unused in reopened.dept_keys
+        assert unused not in reopened.witnesses
+        receipt = reopened.act(
+            "city-health",
+            "catalog.register",
+            {"title": "beds", "level": 1, "sharing": "unconditional"},
+        )
+        assert receipt.applied
+        with pytest.raises(ConfigError, match=f"{unused}.json is malformed"):
+            reopened.dept_keys[unused]

@@ -31,7 +31,7 @@ from govchain.ledger.gc_pause import gc_paused
 from govchain.ledger.orderer import Batch, Orderer, SoloOrderer
 from govchain.ledger.store import LedgerStore, StoredTx
 from govchain.ledger.transaction import Transaction, sign_transaction, tx_id
-from govchain.node.home import NodeHome
+from govchain.node.home import HostedKeys, NodeHome
 from govchain.statemachine import load_handlers
 
 logger = logging.getLogger(__name__)
@@ -138,10 +138,11 @@ class Node:
         self.orderer: Orderer = orderer or SoloOrderer()
         self.applier = BatchApplier(workers)
         self.node_key: SigningKey = home.node_key()
-        self.dept_keys: dict[str, SigningKey] = home.dept_keys()
+        self.dept_keys: HostedKeys = home.dept_keys()
         # Hosted departments cosign each checkpoint as witnesses. Departments
         # hosted later (agencies admitted by a catalog import) do not, so the
-        # checkpoint size stays bounded.
+        # checkpoint size stays bounded. Homes created before settings listed
+        # the witnesses fall back to every hosted department.
         self.witnesses = sorted(
             d
             for d in home.settings().get("witnesses", home.hosts)

@@ -17,6 +17,8 @@ import json
 import logging
 import os
 import shutil
+import threading
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,13 +95,9 @@ class NodeHome:
     def node_key(self) -> SigningKey:
         return read_key_store(self.keys_dir / "node.json", passphrase=self.passphrase)
 
-    def dept_keys(self) -> dict[str, SigningKey]:
-        return {
-            dept: read_key_store(
-                self.keys_dir / f"{dept}.json", passphrase=self.passphrase
-            )
-            for dept in self.hosts
-        }
+    def dept_keys(self) -> HostedKeys:
+        """Return the hosted departments' keys, each decrypted when first used."""
+        return HostedKeys(self, self.hosts)
 
     def write_settings(self, settings: dict[str, Any]) -> None:
         tmp = self.settings_path.with_suffix(".json.tmp")
@@ -166,6 +164,8 @@ def create_home_files(
                 "node_id": node_id,
                 "origin": origin,
                 "hosts": hosts,
+                # Only the departments hosted at genesis cosign checkpoints.
+                "witnesses": hosts,
                 "encrypted_keys": encrypt,
             }
         )
@@ -184,3 +184,46 @@ def create_home_files(
             "node home %s keeps its keys unencrypted (development only)", home.path
         )
     return node_key, dept_keys
+
+
+class HostedKeys(MutableMapping[str, SigningKey]):
+    """The signing keys of the departments a node hosts, by department id.
+
+    A key store is decrypted when its key is first read. Each decryption runs
+    scrypt (about 0.09 s of CPU), and a command signs as one department, so a
+    node hosting the 60 agencies of a catalog import would otherwise spend
+    seconds on keys it never uses. Listing and membership tests decrypt nothing.
+    """
+
+    def __init__(self, home: NodeHome, depts: Iterable[str]) -> None:
+        self._home = home
+        self._keys: dict[str, SigningKey | None] = dict.fromkeys(depts)
+        self._lock = threading.Lock()
+
+    def __getitem__(self, dept: str) -> SigningKey:
+        key = self._keys[dept]
+        if key is None:
+            with self._lock:
+                key = self._keys[dept]
+                if key is None:
+                    key = read_key_store(
+                        self._home.keys_dir / f"{dept}.json",
+                        passphrase=self._home.passphrase,
+                    )
+                    self._keys[dept] = key
+        return key
+
+    def __setitem__(self, dept: str, key: SigningKey) -> None:
+        self._keys[dept] = key
+
+    def __delitem__(self, dept: str) -> None:
+        del self._keys[dept]
+
+    def __contains__(self, dept: object) -> bool:
+        return dept in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
