@@ -425,3 +425,23 @@ def test_evidence_verify_directory_not_bag(home: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "bagit.txt" in result.stderr
     assert "Is a directory" not in result.stderr
+
+
+def test_deliver_checks_output_first(home: Path, tmp_path: Path) -> None:
+    before = govchain(home, "audit", "--json")
+    result = govchain(
+        home,
+        "share",
+        "deliver",
+        "res-00000001",
+        "--consumer",
+        "city-cdc",
+        "--out",
+        str(tmp_path / "missing" / "package.json"),
+    )
+    assert result.returncode == 2
+    assert "folder" in result.stderr
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = govchain(home, "audit", "--json")
+    assert json.loads(after.stdout) == json.loads(before.stdout)

@@ -116,3 +116,28 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
     console.print(table)
+
+
+def check_output_path(path: Path, option: str = "--out") -> None:
+    """Raise `ConfigError` unless a file can be written at `path`.
+
+    Commands that record something on the ledger and then write a file call
+    this first, so a mistyped folder does not leave a recorded step without
+    its file.
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise ConfigError(
+            f"{option} {path} is a folder; give a file name inside it", path=str(path)
+        )
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{option} {path}: folder {folder} does not exist; create it or choose "
+            "another path",
+            path=str(path),
+        )
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(
+            f"{option} {path}: folder {folder} is not writable; choose another path",
+            path=str(path),
+        )

@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from govchain.cli._context import CliState, console, print_json, print_table
+from govchain.cli._context import (
+    CliState,
+    check_output_path,
+    console,
+    print_json,
+    print_table,
+)
 from govchain.cli._remote import ApiClient
 from govchain.datasets import DatasetStore
 from govchain.sharing import service
@@ -138,6 +144,7 @@ def deliver(
     grant: Annotated[str | None, typer.Option(help="Grant id.")] = None,
 ) -> None:
     """Deliver a resource under a grant; the consumer checks and records the receipt."""
+    check_output_path(out)
     state: CliState = ctx.obj
     node = state.node_or_api()
     if isinstance(node, ApiClient):
