@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from array import array
 
@@ -155,6 +156,42 @@ def test_verify_names_altered_header(filled: LedgerStore) -> None:
     assert report.problem.height == 3
 
 
+def test_verify_names_missing_header_field(filled: LedgerStore) -> None:
+    header = json.loads(
+        filled.db.execute("SELECT header FROM blocks WHERE height = 3").fetchone()[0]
+    )
+    del header["signature"]
+    _tamper(filled, "UPDATE blocks SET header = ? WHERE height = 3", json.dumps(header))
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 3
+    assert "block 3: block header is malformed: field signature is missing" in str(
+        report.problem
+    )
+
+
+def test_verify_names_altered_result_field(filled: LedgerStore) -> None:
+    results = json.loads(
+        filled.db.execute("SELECT results FROM blocks WHERE height = 2").fetchone()[0]
+    )
+    results[0]["tx"] = "0" * 64
+    _tamper(
+        filled, "UPDATE blocks SET results = ? WHERE height = 2", json.dumps(results)
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 2
+    assert "recorded result differs from the replay in tx" in str(report.problem)
+
+
+def test_verify_reports_removed_last_block(filled: LedgerStore) -> None:
+    _tamper(filled, "DELETE FROM blocks WHERE height = 4")
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 4
+    assert "the block was removed" in str(report.problem)
+
+
 def test_verify_reports_missing_block(filled: LedgerStore) -> None:
     _tamper(filled, "DELETE FROM blocks WHERE height = 2")
     report = verify_ledger(filled)
@@ -172,7 +209,9 @@ def test_verify_reports_transaction_after_last_block(filled: LedgerStore) -> Non
     report = verify_ledger(filled)
     assert report.problem is not None
     assert report.problem.height == 5
-    assert "names block 5, which does not come next" in str(report.problem)
+    assert "names block 5, which is not stored after the last block" in str(
+        report.problem
+    )
 
 
 def test_verify_reports_moved_transaction(filled: LedgerStore) -> None:

@@ -107,8 +107,14 @@ class BlockHeader:
             )
         except (KeyError, TypeError, ValueError) as exc:
             height = body.get("height") if isinstance(body, dict) else None
+            # A KeyError's text is only the quoted key name.
+            problem = (
+                f"field {exc.args[0]} is missing"
+                if isinstance(exc, KeyError)
+                else f"a field has the wrong type or value ({exc})"
+            )
             raise IntegrityError(
-                f"block header is malformed: {exc}",
+                f"block header is malformed: {problem}",
                 height=height if isinstance(height, int) else None,
             ) from exc
 

@@ -221,10 +221,8 @@ def _walk(
                 mine["reason"],
             ):
                 raise IntegrityError(
-                    f"transaction {mine['tx']} in block {height}: replay gives "
-                    f"{mine['status']}/{mine['reason']}, the block records "
-                    f"{theirs.get('status')}/{theirs.get('reason')} and the "
-                    f"transaction index {stored_tx.status}/{stored_tx.reason}",
+                    f"transaction {mine['tx']} in block {height}: "
+                    + _result_difference(mine, theirs, stored_tx),
                     height=height,
                     tx_id=mine["tx"],
                 )
@@ -322,12 +320,31 @@ def _parse_header(data: bytes, height: int) -> BlockHeader:
             f"block {height} header is malformed: {exc}", height=height
         ) from exc
     except IntegrityError as exc:
-        raise IntegrityError(str(exc), height=height) from exc
+        raise IntegrityError(f"block {height}: {exc}", height=height) from exc
     if header.canonical_bytes() != data:
         raise IntegrityError(
             f"block {height} header is not in canonical form", height=height
         )
     return header
+
+
+def _result_difference(mine: dict[str, Any], theirs: Any, stored: StoredTx) -> str:
+    """Describe how a recorded result differs from the replayed one."""
+    if (stored.status, stored.reason) != (mine["status"], mine["reason"]):
+        return (
+            f"replay gives {mine['status']}/{mine['reason']} but the transaction index "
+            f"records {stored.status}/{stored.reason}"
+        )
+    if not isinstance(theirs, dict):
+        return f"the block records a result that is not an object: {theirs!r:.80}"
+    changed = sorted(
+        name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name)
+    )
+    return (
+        f"the block's recorded result differs from the replay in {', '.join(changed)} "
+        f"(replay {', '.join(f'{n}={mine.get(n)!r}' for n in changed)}; block "
+        f"{', '.join(f'{n}={theirs.get(n)!r:.80}' for n in changed)})"
+    )
 
 
 def _parse_results(data: bytes, height: int) -> list[dict[str, Any]]:
@@ -378,12 +395,13 @@ def _lookahead(
         current, current_txs = upcoming, upcoming_txs
     leftover = runs.take_any()
     if leftover:
+        first = leftover[0]
         raise IntegrityError(
-            f"transaction {leftover[0].id} at log index {leftover[0].seq} names block "
-            f"{leftover[0].height}, which does not come next in the chain: rows were "
-            "added or changed; restore the node home from a backup",
-            height=leftover[0].height,
-            tx_id=leftover[0].id,
+            f"transaction {first.id} at log index {first.seq} names block "
+            f"{first.height}, which is not stored after the last block: the block "
+            "was removed or the rows were added; restore the node home from a backup",
+            height=first.height,
+            tx_id=first.id,
         )
 
 
