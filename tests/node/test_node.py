@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from govchain.crypto.keys import SigningKey
-from govchain.errors import ConfigError
+from govchain.errors import ConfigError, ValidationError
 from govchain.ledger.transaction import sign_transaction
 from govchain.node import Node, NodeHome, NodeLockedError, init_node
 
@@ -279,3 +279,16 @@ def test_hosted_keys_decrypted_on_first_use(node: Node) -> None:
         assert receipt.applied
         with pytest.raises(ConfigError, match=f"{unused}.json is malformed"):
             reopened.dept_keys[unused]
+
+
+def test_oversized_transaction_not_stored(node: Node) -> None:
+    size = node.store.log_size()
+    tx = node.sign(
+        "city-health",
+        "catalog.register",
+        {"title": "t", "description": "x" * 1_100_000, "level": 1, "sharing": "x"},
+    )
+    with pytest.raises(ValidationError, match="over the limit") as caught:
+        node.submit_one(tx)
+    assert caught.value.reason == "too-large"
+    assert node.store.log_size() == size

@@ -30,7 +30,12 @@ from govchain.ledger.entry import entry_bytes
 from govchain.ledger.gc_pause import gc_paused
 from govchain.ledger.orderer import Batch, Orderer, SoloOrderer
 from govchain.ledger.store import LedgerStore, StoredTx
-from govchain.ledger.transaction import Transaction, sign_transaction, tx_id
+from govchain.ledger.transaction import (
+    MAX_TX_BYTES,
+    Transaction,
+    sign_transaction,
+    tx_id,
+)
 from govchain.node.home import HostedKeys, NodeHome
 from govchain.statemachine import load_handlers
 
@@ -361,7 +366,21 @@ class Node:
         }
 
     def submit_bytes(self, datas: Iterable[bytes]) -> list[_Waiter]:
+        """Queue canonical transactions for ordering and return one waiter each.
+
+        Raises `ValidationError` (reason `too-large`), submitting nothing, when
+        any is over `MAX_TX_BYTES`: recording it as a rejection would store all
+        of its bytes on the ledger, so the limit would not limit storage.
+        """
         items = [(tx_id(data), data) for data in datas]
+        for index, (_txid, data) in enumerate(items):
+            if len(data) > MAX_TX_BYTES:
+                raise ValidationError(
+                    f"transaction {index + 1} of {len(items)} is {len(data):,} bytes, "
+                    f"over the limit of {MAX_TX_BYTES:,}; nothing was submitted, so "
+                    "split its payload or store large content as a dataset version",
+                    reason="too-large",
+                )
         stored = self.store.stored_ids(txid for txid, _data in items)
         waiters: list[_Waiter] = []
         fresh: list[bytes] = []
