@@ -245,3 +245,77 @@ def test_cli_import_encoding(node: Node, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, [*args, "--encoding", "latin-1"])
     assert result.exit_code == 0, result.output
     assert f"imported latin.csv as {resource_id}@1: 1 rows" in result.output
+
+
+CELL_CASES = {
+    "integer-text": ("integer", ["12", " -3 ", None, ""], ["abc"], "not an integer"),
+    "integer-decimal": ("integer", ["0"], ["1.5"], "not an integer"),
+    "number": ("number", ["1.5", "-2", "3e4", ".5"], ["1,5"], "not a number"),
+    "boolean": ("boolean", ["true", "No", "是", "0"], ["maybe"], "not true or false"),
+    "year": ("year", ["2024"], ["24"], "not a four-digit year"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CELL_CASES))
+def test_publish_checks_cell_types(node: Node, tmp_path: Path, case: str) -> None:
+    from govchain.datasets import Dataset, DatasetStore
+
+    kind, good, bad, words = CELL_CASES[case]
+    fields = [
+        {"name": "code", "type": "string", "description": ""},
+        {"name": "count", "type": kind, "description": ""},
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    store = DatasetStore(tmp_path / "o")
+    rows: list[list[str | None]] = [["A", cell] for cell in good]
+    catalog.publish_version(
+        node, store, "city-health", resource_id, Dataset(fields=fields, rows=rows)
+    )
+    size = node.store.log_size()
+    with pytest.raises(ValidationError, match=words) as caught:
+        catalog.publish_version(
+            node,
+            store,
+            "city-health",
+            resource_id,
+            Dataset(fields=fields, rows=[*rows, ["B", bad[0]]]),
+        )
+    assert f"data row {len(rows) + 1}, field 'count'" in str(caught.value)
+    assert bad[0] not in str(caught.value)
+    assert node.store.log_size() == size
+
+
+def test_import_with_standard_keeps_invalid_cells(node: Node, tmp_path: Path) -> None:
+    # The quality report lists the invalid cell, so the raw version keeps it.
+    import json
+
+    from govchain.datasets import DatasetStore
+    from govchain.standards import load_standard
+
+    fields = [
+        {"name": "code", "type": "string", "description": ""},
+        {"name": "beds", "type": "integer", "description": ""},
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    standard_path = tmp_path / "beds.json"
+    standard_path.write_text(
+        json.dumps({"fields": [{"name": "code"}, {"name": "beds", "type": "integer"}]}),
+        "utf-8",
+    )
+    data = tmp_path / "beds.csv"
+    data.write_text("code,beds\nA1,12\nA2,many\n", "utf-8")
+    imported = catalog.import_version(
+        node,
+        DatasetStore(tmp_path / "o"),
+        "city-health",
+        resource_id,
+        data,
+        standard=load_standard(standard_path),
+    )
+    assert imported.rows == 2
+    assert imported.report is not None
+    assert imported.report.errors == 1

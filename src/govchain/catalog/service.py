@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,12 @@ def publish_version(
     `ValidationError` when the dataset's fields are not the resource's
     registered fields or a row has another number of cells.
     """
-    check_dataset(get_resource(node.store, resource_id), dataset)
+    # A version with a quality report may keep invalid cells, which the report
+    # lists; one without must match the resource's field types.
+    has_report = bool((quality or {}).get("quality_report_hash"))
+    check_dataset(
+        get_resource(node.store, resource_id), dataset, check_types=not has_report
+    )
     content_hash = store.put(dataset)
     payload: dict[str, Any] = {
         "resource": resource_id,
@@ -339,8 +345,14 @@ def dataset_from_table(record: dict[str, Any], table: Table) -> Dataset:
     return Dataset(fields=[dict(f) for f in declared], rows=rows)
 
 
-def check_dataset(record: dict[str, Any], dataset: Dataset) -> None:
-    """Raise `ValidationError` unless `dataset` fits the fields of resource `record`."""
+def check_dataset(
+    record: dict[str, Any], dataset: Dataset, *, check_types: bool = True
+) -> None:
+    """Raise `ValidationError` unless `dataset` fits the fields of resource `record`.
+
+    With `check_types`, each cell of an integer, number, boolean or year field
+    must read as one (or be empty).
+    """
     names = [f["name"] for f in record["fields"]]
     given = dataset.field_names
     if names and given != names:
@@ -350,6 +362,11 @@ def check_dataset(record: dict[str, Any], dataset: Dataset) -> None:
             reason="schema-mismatch",
         )
     width = len(given)
+    typed = [
+        (index, field["name"], field.get("type", "string"))
+        for index, field in enumerate(dataset.fields)
+        if check_types and field.get("type") in _CELL_PATTERNS
+    ]
     for number, row in enumerate(dataset.rows, start=1):
         if len(row) != width:
             raise ValidationError(
@@ -357,6 +374,37 @@ def check_dataset(record: dict[str, Any], dataset: Dataset) -> None:
                 "needs one cell per field (null for an empty one)",
                 reason="schema-mismatch",
             )
+        for index, name, kind in typed:
+            cell = row[index]
+            if (
+                cell is not None
+                and cell.strip()
+                and not _CELL_PATTERNS[kind].fullmatch(cell)
+            ):
+                # The value is not quoted: it may be personal data.
+                raise ValidationError(
+                    f"data row {number}, field {name!r}: the cell is not {_CELL_WORDS[kind]}"
+                    f" ({len(cell)} characters); correct the cell, leave it empty, or "
+                    f"register the field as string",
+                    reason="schema-mismatch",
+                )
+
+
+# Text forms accepted for the typed fields a version is checked against. Dates
+# are left out: spreadsheets write them in many forms, and a data standard
+# (`govchain data validate`) checks them with its own formats.
+_CELL_PATTERNS = {
+    "integer": re.compile(r"\s*[+-]?\d+\s*"),
+    "number": re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"),
+    "boolean": re.compile(r"\s*(?i:true|false|yes|no|1|0|是|否)\s*"),
+    "year": re.compile(r"\s*\d{4}\s*"),
+}
+_CELL_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "year": "a four-digit year",
+}
 
 
 def check_file_name(name: str) -> None:
