@@ -445,3 +445,56 @@ def test_deliver_checks_output_first(home: Path, tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     after = govchain(home, "audit", "--json")
     assert json.loads(after.stdout) == json.loads(before.stdout)
+
+
+def test_catalog_retire_command(home: Path) -> None:
+    registered = govchain(
+        home,
+        "catalog",
+        "register",
+        "--as",
+        "city-health",
+        "--title",
+        "beds",
+        "--level",
+        "1",
+        "--sharing",
+        "unconditional",
+    )
+    resource_id = registered.stdout.split()[-1]
+    retired = govchain(home, "catalog", "retire", "--as", "city-health", resource_id)
+    assert retired.returncode == 0, retired.stderr
+    assert f"retired {resource_id}" in retired.stdout
+    found = govchain(home, "catalog", "search", "beds", "--json")
+    assert json.loads(found.stdout) == []
+    again = govchain(home, "catalog", "retire", "--as", "city-health", resource_id)
+    assert again.returncode == 2
+    assert "retired" in again.stderr
+
+
+BAD_FILTERS = [
+    (["--sharing", "bogus"], "--sharing", "not a sharing type"),
+    (["--level", "9"], "--level", "levels run from 1 to 4"),
+    (["--limit", "0"], "--limit", "must be 1 or more"),
+    (["--department", "nobody"], "--department", "not a member department"),
+]
+
+
+def test_catalog_search_rejects_bad_filters(home: Path) -> None:
+    for args, option, words in BAD_FILTERS:
+        result = govchain(home, "catalog", "search", *args)
+        assert result.returncode == 2, args
+        assert option in result.stderr
+        assert words in result.stderr
+
+
+def test_catalog_import_checks_level_first(home: Path) -> None:
+    from govchain.data import demo_file
+
+    catalog = demo_file("yilan_opendata_catalog_2018-03-20.big5.csv")
+    result = govchain(
+        home, "catalog", "import", str(catalog), "--region", "440100", "--level", "town"
+    )
+    assert result.returncode == 2
+    assert "--level" in result.stderr
+    assert "province, city, county" in result.stderr

@@ -5,18 +5,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
 from govchain.catalog import service
+from govchain.catalog._handlers import SHARING_TYPES
 from govchain.cli._context import CliState, console, print_json, print_table
 from govchain.cli._remote import ApiClient
+from govchain.consortium._model import LEVELS
 from govchain.datasets import DatasetStore
+from govchain.ledger.apply import DEPT_NS
 from govchain.tabular import read_table
 
 app = typer.Typer(
     help="The catalog chain: data resources and their versions.", no_args_is_help=True
 )
+
+#: Refused rows of a catalog import printed as a table; `--json` lists every one.
+REFUSED_SHOWN = 50
+#: The highest sensitivity level (levels run from 1, public, to 4).
+MAX_LEVEL = 4
 
 AsDept = Annotated[
     str, typer.Option("--as", help="Department that signs (hosted on this node).")
@@ -128,6 +137,25 @@ def update(
     console.print(f"updated {resource}: {', '.join(sorted(changes)) or 'nothing'}")
 
 
+@app.command()
+def retire(
+    ctx: typer.Context,
+    as_dept: AsDept,
+    resource: Annotated[str, typer.Argument(help="Resource id.")],
+) -> None:
+    """Retire a resource: it leaves searches and takes no new requests; only its owner may."""
+    state: CliState = ctx.obj
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        node.call(as_dept, "POST", f"/v1/catalog/resources/{quote(resource)}/retire")
+    else:
+        try:
+            service.retire_resource(node, as_dept, resource)
+        finally:
+            node.close()
+    console.print(f"retired {resource}")
+
+
 @app.command("import")
 def import_catalog(
     ctx: typer.Context,
@@ -141,6 +169,11 @@ def import_catalog(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a whole open-data catalog: agencies become departments, rows resources."""
+    if level not in LEVELS:
+        raise typer.BadParameter(
+            f"{level!r} is not a level; use one of {', '.join(LEVELS)}",
+            param_hint="--level",
+        )
     state: CliState = ctx.obj
     node = state.open_node()
     try:
@@ -164,11 +197,11 @@ def import_catalog(
         f"{len(report.refused)} rows refused, {len(report.admitted)} agencies admitted"
     )
     if report.refused:
-        print_table(
-            "refused rows",
-            ["row", "column", "reason"],
-            [list(r) for r in report.refused[:50]],
-        )
+        shown = report.refused[:REFUSED_SHOWN]
+        title = "refused rows"
+        if len(shown) < len(report.refused):
+            title = f"refused rows, first {len(shown)} of {len(report.refused)} (--json lists all)"
+        print_table(title, ["row", "column", "reason"], [list(r) for r in shown])
 
 
 @app.command()
@@ -242,9 +275,16 @@ def search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the catalog."""
+    _check_filters(sharing=sharing, level=level, limit=limit)
     state: CliState = ctx.obj
     store = state.read_store()
     try:
+        if department and store.get(DEPT_NS, department) is None:
+            raise typer.BadParameter(
+                f"{department!r} is not a member department; list them with "
+                "`govchain consortium list`",
+                param_hint="--department",
+            )
         found = service.search(
             store,
             service.SearchQuery(
@@ -277,6 +317,24 @@ def search(
             for r in found
         ],
     )
+
+
+def _check_filters(*, sharing: str | None, level: int | None, limit: int) -> None:
+    """Raise `typer.BadParameter` for a filter that no resource can match."""
+    if sharing is not None and sharing not in SHARING_TYPES:
+        raise typer.BadParameter(
+            f"{sharing!r} is not a sharing type; use one of {', '.join(SHARING_TYPES)}",
+            param_hint="--sharing",
+        )
+    if level is not None and not 1 <= level <= MAX_LEVEL:
+        raise typer.BadParameter(
+            f"level {level} does not exist; levels run from 1 to {MAX_LEVEL}",
+            param_hint="--level",
+        )
+    if limit < 1:
+        raise typer.BadParameter(
+            f"limit {limit} must be 1 or more", param_hint="--limit"
+        )
 
 
 @app.command()
