@@ -1,9 +1,12 @@
 """Consortium routes: the member list and membership changes.
 
 Membership changes are signed by the caller's department, and the ledger's
-rules accept them from the platform operator only. A token of another
-department gets 403, and its attempt is on the ledger as a rejected
-transaction with reason `not-operator`.
+rules accept them from the platform operator only. Each change is first checked
+against the ledger with its handler's checks, so a malformed one gets 422 (404
+for an unknown department) and is never signed: a rejected transaction would
+keep its payload, personal data included, on the ledger. A well-formed change
+from another department's token gets 403, and its attempt is on the ledger as
+a rejected transaction with reason `not-operator`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from fastapi import APIRouter
 
 from govchain.api._context import Caller, ReadStore, ReceiptTap, Writer
 from govchain.api._models import Admission, KeyRotation, Suspension
+from govchain.consortium._membership import check_membership_change
 from govchain.crypto.keys import SigningKey
 from govchain.ledger.apply import DEPT_NS
 
@@ -28,33 +32,43 @@ def list_departments(store: ReadStore, caller: Caller) -> dict[str, Any]:
 
 
 def _act(
-    writer: ReceiptTap, caller: str, tx_type: str, payload: dict[str, Any]
+    writer: ReceiptTap,
+    store: ReadStore,
+    caller: str,
+    tx_type: str,
+    payload: dict[str, Any],
 ) -> dict[str, Any]:
+    check_membership_change(store, tx_type, payload)
     receipt = writer.applied(writer.act(caller, tx_type, payload))
     return {"receipt": receipt.to_dict()}
 
 
 @router.post("/departments", status_code=201)
-def admit(body: Admission, caller: Caller, writer: Writer) -> dict[str, Any]:
+def admit(
+    body: Admission, caller: Caller, writer: Writer, store: ReadStore
+) -> dict[str, Any]:
     """Admit a department with its public key (operator only)."""
     department = body.model_dump(exclude={"public_key"})
     payload = {"department": department, "public_key": body.public_key}
-    return _act(writer, caller, "consortium.admit", payload)
+    return _act(writer, store, caller, "consortium.admit", payload)
 
 
 @router.post("/departments/{dept_id}/suspend")
 def suspend(
-    dept_id: str, body: Suspension, caller: Caller, writer: Writer
+    dept_id: str, body: Suspension, caller: Caller, writer: Writer, store: ReadStore
 ) -> dict[str, Any]:
     """Suspend a department: its transactions are rejected from the next block on."""
     payload = {"department": dept_id, "reason": body.reason}
-    return _act(writer, caller, "consortium.suspend", payload)
+    return _act(writer, store, caller, "consortium.suspend", payload)
 
 
 @router.post("/departments/{dept_id}/reinstate")
-def reinstate(dept_id: str, caller: Caller, writer: Writer) -> dict[str, Any]:
+def reinstate(
+    dept_id: str, caller: Caller, writer: Writer, store: ReadStore
+) -> dict[str, Any]:
     """Reinstate a suspended department (operator only)."""
-    return _act(writer, caller, "consortium.reinstate", {"department": dept_id})
+    payload = {"department": dept_id}
+    return _act(writer, store, caller, "consortium.reinstate", payload)
 
 
 @router.post("/departments/{dept_id}/rotate-key")
@@ -72,7 +86,7 @@ def rotate_key(
     """
     if body.public_key is not None:
         payload = {"department": dept_id, "public_key": body.public_key}
-        return _act(writer, caller, "consortium.rotate_key", payload)
+        return _act(writer, store, caller, "consortium.rotate_key", payload)
     config = store.get("consortium", "config")
     assert config is not None
     if caller != config["consortium"]["operator"]:
@@ -80,6 +94,6 @@ def rotate_key(
         # reason not-operator; the throwaway key is never stored.
         throwaway = SigningKey.generate().public_key.to_b64()
         payload = {"department": dept_id, "public_key": throwaway}
-        return _act(writer, caller, "consortium.rotate_key", payload)
+        return _act(writer, store, caller, "consortium.rotate_key", payload)
     receipt = writer.node.rotate_hosted_key(dept_id)
     return {"receipt": receipt.to_dict()}

@@ -1,4 +1,9 @@
-"""`govchain consortium`: membership changes signed by the platform operator."""
+"""`govchain consortium`: membership changes signed by the platform operator.
+
+Each change is checked against the ledger before it is signed, with the checks
+its handler runs, so bad input exits with code 2 and a message naming the field
+and nothing reaches the ledger.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import typer
 
 from govchain.cli._context import CliState, console, print_table
 from govchain.cli._remote import ApiClient
-from govchain.crypto.keys import PublicKey
+from govchain.consortium._membership import check_membership_change
 from govchain.errors import PolicyError
 
 app = typer.Typer(
@@ -17,7 +22,25 @@ app = typer.Typer(
 )
 
 
-def _operator_act(ctx: typer.Context, tx_type: str, payload: dict[str, Any]) -> None:
+def _check(ctx: typer.Context, tx_type: str, payload: dict[str, Any]) -> None:
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        check_membership_change(store, tx_type, payload)
+    finally:
+        store.close()
+
+
+def _operator_act(
+    ctx: typer.Context, tx_type: str, payload: dict[str, Any], *, check: bool = True
+) -> None:
+    """Check the change, then sign it as the operator and wait for its block.
+
+    `check` is False only for a key rotation sent to a server without a key,
+    because the server adds a key it generates.
+    """
+    if check:
+        _check(ctx, tx_type, payload)
     state: CliState = ctx.obj
     node = state.node_or_api()
     if isinstance(node, ApiClient):
@@ -85,7 +108,6 @@ def admit(
     ],
 ) -> None:
     """Admit a department (operator)."""
-    PublicKey.from_b64(public_key)
     _operator_act(
         ctx,
         "consortium.admit",
@@ -132,7 +154,6 @@ def rotate_key(
 ) -> None:
     """Replace a department's signing key (operator)."""
     if public_key is not None:
-        PublicKey.from_b64(public_key)
         _operator_act(
             ctx,
             "consortium.rotate_key",
@@ -143,7 +164,9 @@ def rotate_key(
     node = state.node_or_api()
     if isinstance(node, ApiClient):
         # The server holds the keys: it generates and stores the new one.
-        _operator_act(ctx, "consortium.rotate_key", {"department": dept_id})
+        _operator_act(
+            ctx, "consortium.rotate_key", {"department": dept_id}, check=False
+        )
         return
     try:
         receipt = node.rotate_hosted_key(dept_id)

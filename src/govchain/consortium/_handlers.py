@@ -7,28 +7,38 @@ key a department signed with at any height.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from govchain.consortium._membership import (
+    CONFIG_KEY,
+    CONFIG_NS,
+    NODE_NS,
+    RETIRED_KEY_NS,
+    check_admission,
+    check_reinstatement,
+    check_rotation,
+    check_suspension,
+    check_target,
+    stored_config,
+)
 from govchain.crypto.keys import KeyFormatError, PublicKey
 from govchain.errors import PolicyError, ValidationError
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.state import TxContext, handler
 
-CONFIG_NS = "consortium"
-CONFIG_KEY = "config"
-NODE_NS = "node"
-
-_DEPT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+__all__ = [
+    "CONFIG_KEY",
+    "CONFIG_NS",
+    "NODE_NS",
+    "RETIRED_KEY_NS",
+    "consortium_config",
+    "operator_of",
+    "require_operator",
+]
 
 
 def consortium_config(ctx: TxContext) -> dict[str, Any]:
-    config = ctx.state.get(CONFIG_NS, CONFIG_KEY)
-    if config is None:
-        raise ValidationError(
-            "the ledger has no genesis block yet", reason="no-genesis"
-        )
-    return config
+    return stored_config(ctx.state)
 
 
 def operator_of(config: dict[str, Any]) -> str:
@@ -62,21 +72,6 @@ def _key_record(payload: dict[str, Any], field: str) -> dict[str, str]:
     return {"kid": key.kid, "public_key": key.to_b64()}
 
 
-def _target(ctx: TxContext) -> tuple[str, dict[str, Any]]:
-    dept_id = ctx.tx.payload.get("department")
-    if not isinstance(dept_id, str):
-        raise ValidationError(
-            "payload field department is missing", reason="bad-payload"
-        )
-    record = ctx.state.get(DEPT_NS, dept_id)
-    if record is None:
-        raise ValidationError(
-            f"department {dept_id!r} is not a member", reason="unknown-department"
-        )
-    ctx.add_subject(f"dept:{dept_id}")
-    return dept_id, record
-
-
 @handler("consortium.genesis")
 def genesis(ctx: TxContext) -> None:
     if ctx.state.get(CONFIG_NS, CONFIG_KEY) is not None:
@@ -106,44 +101,13 @@ def genesis(ctx: TxContext) -> None:
 
 @handler("consortium.admit")
 def admit(ctx: TxContext) -> None:
-    config = require_operator(ctx)
-    payload = ctx.tx.payload
-    dept = payload.get("department")
-    if not isinstance(dept, dict):
-        raise ValidationError(
-            "payload field department must be an object", reason="bad-payload"
-        )
-    dept_id = dept.get("id")
-    if not isinstance(dept_id, str) or not _DEPT_ID_RE.match(dept_id):
-        raise ValidationError(
-            "department id must be 2 to 64 characters of a-z, 0-9 and '-'",
-            reason="bad-payload",
-        )
+    require_operator(ctx)
+    # NOTE: these checks are stricter than those of earlier releases, so a ledger
+    # that applied an admission they reject no longer replays to the same state.
+    dept_id, record = check_admission(ctx.state, ctx.tx.payload)
     existing = ctx.state.get(DEPT_NS, dept_id)
-    if existing is not None and existing["status"] != "pending":
-        raise ValidationError(
-            f"department {dept_id!r} is already a member", reason="duplicate"
-        )
-    regions = {r["code"] for r in config["regions"]}
-    if dept.get("region") not in regions:
-        raise ValidationError(
-            f"region {dept.get('region')!r} of department {dept_id!r} is not declared "
-            "in the consortium",
-            reason="bad-payload",
-        )
-    if dept.get("level") not in ("province", "city", "county"):
-        raise ValidationError(
-            f"level {dept.get('level')!r} is not one of province, city, county",
-            reason="bad-payload",
-        )
-    record = {
-        "name": str(dept.get("name", "")),
-        "region": dept["region"],
-        "level": dept["level"],
-        "line": str(dept.get("line", "")),
-        "status": "active",
-    }
-    record.update(_key_record(payload, "public_key"))
+    if existing is not None:
+        _retire_key(ctx, dept_id, existing, record["kid"])
     ctx.state.put(DEPT_NS, dept_id, record)
     ctx.add_subject(f"dept:{dept_id}")
 
@@ -151,14 +115,12 @@ def admit(ctx: TxContext) -> None:
 @handler("consortium.suspend")
 def suspend(ctx: TxContext) -> None:
     config = require_operator(ctx)
-    dept_id, record = _target(ctx)
+    _add_target_subject(ctx)
+    dept_id, record = check_suspension(ctx.state, ctx.tx.payload)
     if dept_id == operator_of(config):
         raise PolicyError(
             "the platform operator cannot suspend itself", reason="not-allowed"
         )
-    reason = ctx.tx.payload.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError("a suspension needs a reason", reason="reason-required")
     record["status"] = "suspended"
     record["suspended_at"] = ctx.height
     ctx.state.put(DEPT_NS, dept_id, record)
@@ -167,11 +129,8 @@ def suspend(ctx: TxContext) -> None:
 @handler("consortium.reinstate")
 def reinstate(ctx: TxContext) -> None:
     require_operator(ctx)
-    dept_id, record = _target(ctx)
-    if record["status"] != "suspended":
-        raise ValidationError(
-            f"department {dept_id!r} is not suspended", reason="not-suspended"
-        )
+    _add_target_subject(ctx)
+    dept_id, record = check_reinstatement(ctx.state, ctx.tx.payload)
     record["status"] = "active"
     record.pop("suspended_at", None)
     ctx.state.put(DEPT_NS, dept_id, record)
@@ -180,11 +139,31 @@ def reinstate(ctx: TxContext) -> None:
 @handler("consortium.rotate_key")
 def rotate_key(ctx: TxContext) -> None:
     require_operator(ctx)
-    dept_id, record = _target(ctx)
-    new_key = _key_record(ctx.tx.payload, "public_key")
-    if new_key["kid"] == record.get("kid"):
-        raise ValidationError("the new key is the current key", reason="same-key")
-    record.update(new_key)
+    _add_target_subject(ctx)
+    dept_id, record, key = check_rotation(ctx.state, ctx.tx.payload)
+    _retire_key(ctx, dept_id, record, key.kid)
+    record.update({"kid": key.kid, "public_key": key.to_b64()})
     if record["status"] == "pending":
         record["status"] = "active"
     ctx.state.put(DEPT_NS, dept_id, record)
+
+
+def _add_target_subject(ctx: TxContext) -> None:
+    """Name the target member as a subject, so its audit trail shows rejections too."""
+    dept_id, _record = check_target(ctx.state, ctx.tx.payload, tx_type=ctx.tx.type)
+    ctx.add_subject(f"dept:{dept_id}")
+
+
+def _retire_key(
+    ctx: TxContext, dept_id: str, record: dict[str, Any], new_kid: str
+) -> None:
+    """Record the department's current key as retired unless it stays in use."""
+    kid = record.get("kid")
+    if not isinstance(kid, str) or not kid or kid == new_kid:
+        return
+    retired = {
+        "department": dept_id,
+        "public_key": record.get("public_key", ""),
+        "retired_at": ctx.height,
+    }
+    ctx.state.put(RETIRED_KEY_NS, kid, retired)

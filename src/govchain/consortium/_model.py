@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, Literal, get_args
 
 from govchain._types import DeptId
-from govchain.errors import ValidationError
+from govchain.errors import ConfigError, ValidationError
 
 #: Position of a department in the administrative hierarchy.
 Level = Literal["province", "city", "county"]
@@ -165,6 +165,10 @@ class Consortium:
     the file has no [node] table. Each node has its own, so `node` is left out of
     `to_dict()` and out of equality: two nodes of one consortium have equal
     `Consortium` values.
+
+    `invalid_departments` maps the id of each department whose ledger record
+    breaks a rule of the consortium file to the problem found. Only
+    `Consortium.from_ledger` fills it, and `department` rejects those ids.
     """
 
     name: str
@@ -176,6 +180,7 @@ class Consortium:
     block_interval_ms: int = 200
     witness_threshold: int = 1
     node: NodeConfig = field(default=NodeConfig(hosts=()), compare=False)
+    invalid_departments: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @cached_property
     def _departments_by_id(self) -> dict[str, Department]:
@@ -192,8 +197,16 @@ class Consortium:
     def department(self, dept_id: str) -> Department:
         """Return the member department `dept_id`.
 
-        Raises `ValidationError` with reason `unknown-department` when there is none.
+        Raises `ValidationError` with reason `unknown-department` when there is none,
+        and with reason `invalid-department` when its ledger record breaks a rule.
         """
+        problem = self.invalid_departments.get(dept_id)
+        if problem is not None:
+            raise ValidationError(
+                f"{problem}; transactions that involve department {dept_id!r} are "
+                "rejected until the operator admits it again with valid fields",
+                reason="invalid-department",
+            )
         try:
             return self._departments_by_id[dept_id]
         except KeyError:
@@ -276,3 +289,26 @@ class Consortium:
         from govchain.consortium.config import build_consortium
 
         return build_consortium(data, source=source)
+
+    @classmethod
+    def from_ledger(cls, data: Mapping[str, Any]) -> Consortium:
+        """Build the consortium recorded in ledger state, as the handlers read it.
+
+        `data` has the layout of `to_dict`, with the departments' current records.
+        A department whose record breaks a rule is left out of `departments` and
+        listed in `invalid_departments`, so only transactions that involve it
+        fail. Raises `ValidationError` with reason `invalid-consortium` when the
+        rest breaks a rule: the ledger rejects a transaction whose handler raises
+        `ValidationError`, but any other error stops the whole block.
+        """
+        from govchain.consortium.config import build_consortium
+
+        try:
+            return build_consortium(
+                data, source="ledger state", set_aside_departments=True
+            )
+        except ConfigError as exc:
+            raise ValidationError(
+                f"the consortium recorded on the ledger is invalid: {exc}",
+                reason="invalid-consortium",
+            ) from exc

@@ -136,6 +136,31 @@ def read_string(
     return value
 
 
+def personal_data_kind(text: str) -> str | None:
+    """Return the kind of the first ID or mobile number in `text`, or None."""
+    # Imported here because govchain.governance imports govchain.consortium.
+    from govchain.governance.personal_data import find_personal_data
+
+    return find_personal_data(text)
+
+
+def check_personal_data(report: Report, where: str, text: str) -> bool:
+    """Report `text` if it contains an ID or mobile number; return whether it is clean.
+
+    The problem names the field and the kind of number, never the text, because
+    consortium values end up on the ledger and in messages.
+    """
+    kind = personal_data_kind(text)
+    if kind is None:
+        return True
+    report.add(
+        where,
+        f"contains a {kind}; personal data must not be recorded on the ledger, "
+        "so remove it",
+    )
+    return False
+
+
 def read_integer(
     report: Report,
     table: Mapping[str, Any],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +21,6 @@ from govchain.consortium._model import (
     LEVELS,
     Consortium,
     Department,
-    Level,
     NodeConfig,
     Policy,
     Region,
@@ -31,6 +30,9 @@ from govchain.consortium._reading import (
     MISSING,
     Report,
     check_fields,
+    check_personal_data,
+    join,
+    personal_data_kind,
     read_integer,
     read_string,
     read_table,
@@ -44,8 +46,10 @@ logger = logging.getLogger(__name__)
 #: Bounds on the block interval: one millisecond to one hour.
 MAX_BLOCK_INTERVAL_MS = 3_600_000
 
-_DEPT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
-_LINE = re.compile(r"[a-z][a-z-]{0,63}")
+#: Department ids: 2 to 64 characters of a-z, 0-9 and "-", not starting with "-".
+DEPT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+#: Lines: lower-case letters and "-", starting with a letter, at most 64 characters.
+LINE = re.compile(r"[a-z][a-z-]{0,63}")
 _REGION_CODE = re.compile(r"[A-Za-z0-9-]{1,32}")
 # tomllib in Python 3.11 puts the position only into the message text.
 _TOML_POSITION = re.compile(r"\s*\((at line \d+, column \d+|at end of document)\)$")
@@ -59,7 +63,7 @@ _HEADER_FIELDS = (
     "witness_threshold",
 )
 _REGION_FIELDS = ("code", "name", "parent")
-_DEPARTMENT_FIELDS = ("id", "name", "region", "level", "line")
+DEPARTMENT_FIELDS = ("id", "name", "region", "level", "line")
 _NODE_FIELDS = ("hosts",)
 
 
@@ -111,11 +115,16 @@ def parse_consortium(text: str, *, source: str) -> Consortium:
     return build_consortium(document, source=source)
 
 
-def build_consortium(document: Mapping[str, Any], *, source: str) -> Consortium:
+def build_consortium(
+    document: Mapping[str, Any], *, source: str, set_aside_departments: bool = False
+) -> Consortium:
     """Check a parsed consortium document and build the `Consortium`.
 
     `document` has the layout of the TOML file, as from `tomllib` or from
     `Consortium.to_dict`. Raises `ConfigError` listing every problem found.
+    With `set_aside_departments`, a department entry with problems is not
+    reported but listed in `Consortium.invalid_departments`, and still counts as
+    declared.
     """
     report = Report(source)
     check_fields(report, "", document, _TOP_FIELDS)
@@ -125,9 +134,16 @@ def build_consortium(document: Mapping[str, Any], *, source: str) -> Consortium:
     if header is not None:
         check_fields(report, "consortium", header, _HEADER_FIELDS)
         name = read_string(report, header, "consortium", "name")
+        if name is not None and not check_personal_data(
+            report, "consortium.name", name
+        ):
+            name = None
         origin = _build_origin(report, header)
     regions = _build_regions(report, document)
-    departments, declared = _build_departments(report, document)
+    invalid: dict[str, str] = {}
+    departments, declared = _build_departments(
+        report, document, invalid if set_aside_departments else None
+    )
     operator = interval = threshold = None
     if header is not None:
         operator, interval, threshold = _build_settings(report, header, declared)
@@ -154,6 +170,7 @@ def build_consortium(document: Mapping[str, Any], *, source: str) -> Consortium:
         block_interval_ms=cast(int, interval),
         witness_threshold=cast(int, threshold),
         node=node or NodeConfig(hosts=()),
+        invalid_departments=invalid,
     )
 
 
@@ -226,6 +243,8 @@ def _build_regions(report: Report, document: Mapping[str, Any]) -> dict[str, Reg
             hint='up to 32 letters, digits or "-", such as a GB/T 2260 code',
         )
         name = read_string(report, entry, path, "name")
+        if name is not None and not check_personal_data(report, f"{path}.name", name):
+            name = None
         parent = read_string(
             report,
             entry,
@@ -281,66 +300,113 @@ def _check_region_parents(
 
 
 def _build_departments(
-    report: Report, document: Mapping[str, Any]
+    report: Report, document: Mapping[str, Any], invalid: dict[str, str] | None
 ) -> tuple[dict[str, Department], set[str]]:
+    """Check the department entries and return them with the declared ids.
+
+    When `invalid` is a dict, an entry with a valid id and other problems is
+    recorded there with its problems instead of in `report`.
+    """
     departments: dict[str, Department] = {}
     first_path: dict[str, str] = {}
     declared_regions = _declared_codes(document)
     for path, entry in read_tables(report, document, "", "departments"):
-        check_fields(report, path, entry, _DEPARTMENT_FIELDS)
-        dept_id = read_string(
-            report,
-            entry,
-            path,
-            "id",
-            pattern=_DEPT_ID,
-            hint='2 to 64 characters of a-z, 0-9 and "-", not starting with "-"',
-        )
-        name = read_string(report, entry, path, "name")
-        region = read_string(report, entry, path, "region")
-        if region is not None and region not in declared_regions:
-            report.add(
-                f"{path}.region",
-                f"{show(region)} is not a declared region; declare it under "
-                "[[regions]] or fix the code",
-            )
-            region = None
-        level = read_string(report, entry, path, "level")
-        if level is not None and level not in LEVELS:
-            report.add(
-                f"{path}.level",
-                f"{show(level)} is not one of {', '.join(LEVELS)}; fix the level",
-            )
-            level = None
-        line = read_string(
-            report,
-            entry,
-            path,
-            "line",
-            pattern=_LINE,
-            hint='lower-case letters and "-", such as health or public-security',
-        )
-        if dept_id is not None and dept_id in first_path:
+        dept_id = entry.get("id")
+        if (
+            not isinstance(dept_id, str)
+            or not DEPT_ID.fullmatch(dept_id)
+            or personal_data_kind(dept_id) is not None
+        ):
+            read_department(report, path, entry, declared_regions)
+            continue
+        if invalid is None:
+            department = read_department(report, path, entry, declared_regions)
+        else:
+            own = Report(f"{report.source}: department {dept_id!r}")
+            department = read_department(own, "", entry, declared_regions)
+            if own.problems:
+                invalid[dept_id] = "; ".join(own.problems)
+        if dept_id in first_path:
             report.add(
                 f"{path}.id",
                 f"{show(dept_id)} is already used by {first_path[dept_id]}; "
                 "give each department its own id",
             )
             continue
-        if dept_id is not None:
-            first_path[dept_id] = path
-        if None in (dept_id, name, region, level, line):
-            continue
-        departments[cast(str, dept_id)] = Department(
-            id=DeptId(cast(str, dept_id)),
-            name=cast(str, name),
-            region=cast(str, region),
-            level=cast(Level, level),
-            line=cast(str, line),
-        )
+        first_path[dept_id] = path
+        if department is not None:
+            departments[dept_id] = department
     # A department whose other fields are faulty still counts as declared, so that
     # references to it do not add a second, misleading problem.
     return departments, set(first_path)
+
+
+def read_department(
+    report: Report,
+    path: str,
+    entry: Mapping[str, Any],
+    declared_regions: Collection[str],
+    *,
+    region_hint: str = "declare it under [[regions]] or fix the code",
+) -> Department | None:
+    """Check one department entry and return it, or None after a problem.
+
+    The consortium file reader and the `consortium.admit` handler share this
+    check, so a department admitted later meets the rules of the file.
+    `declared_regions` contains the region codes the department may name, and
+    `region_hint` says what to do about another code.
+    """
+    check_fields(report, path, entry, DEPARTMENT_FIELDS)
+    # Fields with personal data are reported first and not read further, because
+    # the other problems quote the value.
+    hidden = {
+        key
+        for key in DEPARTMENT_FIELDS
+        if isinstance(entry.get(key), str)
+        and not check_personal_data(report, join(path, key), entry[key])
+    }
+
+    def read(key: str, **rule: Any) -> str | None:
+        if key in hidden:
+            return None
+        return read_string(report, entry, path, key, **rule)
+
+    dept_id = read(
+        "id",
+        pattern=DEPT_ID,
+        hint='2 to 64 characters of a-z, 0-9 and "-", not starting with "-"',
+    )
+    name = read("name")
+    region = read("region")
+    if region is not None and region not in declared_regions:
+        report.add(
+            join(path, "region"),
+            f"{show(region)} is not a declared region; {region_hint}",
+        )
+        region = None
+    level = read("level")
+    if level is not None and level not in LEVELS:
+        report.add(
+            join(path, "level"),
+            f"{show(level)} is not one of {', '.join(LEVELS)}; fix the level",
+        )
+        level = None
+    line = read(
+        "line",
+        pattern=LINE,
+        hint='lower-case letters and "-", such as health or public-security',
+    )
+    if dept_id is None or name is None or region is None or level is None:
+        return None
+    if line is None:
+        return None
+    return Department(
+        id=DeptId(dept_id),
+        name=name,
+        region=region,
+        level=level,
+        line=line,
+    )
 
 
 def _declared_codes(document: Mapping[str, Any]) -> set[str]:
