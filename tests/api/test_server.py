@@ -238,7 +238,7 @@ def test_cli_request_forwarded(served: Served) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("request req-")
     assert "pending (rule default)" in result.stdout
-    assert "step: city-health within 5 working days" in result.stdout
+    assert "step: city-health within 5 working days, due 20" in result.stdout
     request_id = result.stdout.split()[1].rstrip(":")
 
     # The server recorded it, signed by the consumer.

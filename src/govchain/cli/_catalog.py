@@ -11,7 +11,13 @@ import typer
 
 from govchain.catalog import service
 from govchain.catalog._handlers import SHARING_TYPES
-from govchain.cli._context import CliState, console, print_json, print_table
+from govchain.cli._context import (
+    CliState,
+    console,
+    counted,
+    print_json,
+    print_table,
+)
 from govchain.cli._remote import ApiClient
 from govchain.consortium._model import LEVELS
 from govchain.datasets import DatasetStore
@@ -194,7 +200,8 @@ def import_catalog(
         return
     console.print(
         f"{report.source}: {len(report.registered)} resources registered, "
-        f"{len(report.refused)} rows refused, {len(report.admitted)} agencies admitted"
+        f"{counted(len(report.refused), 'row')} refused, "
+        f"{len(report.admitted)} agencies admitted"
     )
     if report.refused:
         shown = report.refused[:REFUSED_SHOWN]
@@ -257,7 +264,8 @@ def publish(
         finally:
             node.close()
     console.print(
-        f"published {version}: {len(dataset.rows)} rows, content hash {dataset.content_hash}"
+        f"published {version}: {counted(len(dataset.rows), 'row')}, content hash "
+        f"{dataset.content_hash}"
     )
 
 

@@ -141,3 +141,8 @@ def check_output_path(path: Path, option: str = "--out") -> None:
             f"{option} {path}: folder {folder} is not writable; choose another path",
             path=str(path),
         )
+
+
+def counted(number: int, noun: str) -> str:
+    """Return `number` with `noun`, adding an s unless the number is 1."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"

@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
+from govchain.audit import format_time
 from govchain.cli._context import (
     CliState,
     check_output_path,
     console,
+    counted,
     print_json,
     print_table,
 )
@@ -66,8 +68,10 @@ def request(
             node.close()
     console.print(f"request {record['id']}: {record['status']} (rule {record['rule']})")
     for step in record["steps"]:
+        days = step["working_days"]
         console.print(
-            f"  step: {step['approver']} within {step['working_days']} working days"
+            f"  step: {step['approver']} within {days} working "
+            f"{'day' if days == 1 else 'days'}, due {format_time(step['due'])}"
         )
     if record.get("grant"):
         console.print(f"  grant {record['grant']}")
@@ -168,7 +172,8 @@ def deliver(
         finally:
             node.close()
     console.print(
-        f"delivered {len(package['rows'])} rows of {resource} to {consumer}: {out} "
+        f"delivered {counted(len(package['rows']), 'row')} of {resource} to {consumer}: "
+        f"{out} "
         f"(content hash {package['content_hash']})"
     )
 
