@@ -3,7 +3,8 @@
 Public (no token): a certificate's status, online verification of QR text or
 a QR image against the ledger, and the signed trust and revocation lists.
 With a department's token: lookup by ID number (rate-limited per department
-and client, and recorded), issuance and status changes by the issuer.
+and client, and recorded), issuance and status changes by the issuer, the
+issuer's signing keys, and the registry (types and issuers) by the operator.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from govchain.certs import (
     trust_from_state,
     verify_text,
 )
+from govchain.certs._handlers import REASON_CODES, TEMPLATE_NS
 from govchain.certs.qrtext import MAX_TEXT_CHARS, strip_scanner_newline
+from govchain.certs.service import operator_of
 from govchain.certs.verify import Verdict
-from govchain.errors import ValidationError
+from govchain.errors import PolicyError, ValidationError
 from govchain.ledger.store import LedgerStore
 from govchain.node import Node
 
@@ -198,22 +201,31 @@ class IssueBody(BaseModel):
 
 @router.post("/issue", status_code=201)
 def issue(body: IssueBody, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """Issue certificates as the caller's department; returns each QR text."""
+    """Issue certificates as the caller's department; returns each QR text.
+
+    `title` and `labels` (claim name to label) come from the type's current
+    version, so a client can print cards without reading the registry.
+    """
     holders = [Holder(h.holder_id, h.name, h.claims) for h in body.holders]
     issued = _service(ctx.node).issue(
         caller, body.type, holders, now=_now(ctx), valid_days=body.valid_days
     )
+    first = issued[0] if issued else None
     return {
+        "type": body.type,
+        "title": first.title if first else None,
+        "labels": first.labels if first else {},
         "certificates": [
             {
                 "id": c.id,
                 "qr_text": c.qr_text,
                 "hash": c.hash,
+                "kid": c.kid,
                 "issued_at": c.claims.issued_at,
                 "expires_at": c.claims.expires_at,
             }
             for c in issued
-        ]
+        ],
     }
 
 
@@ -237,6 +249,97 @@ def change_status(
         raise
     record = ctx.read(lambda s: certificate_status(s, cert_id, now=_now(ctx)))
     return {"certificate": record, "receipt": receipt.to_dict()}
+
+
+def _require_operator(ctx: ApiContext, caller: str, action: str) -> str:
+    """Return the operator's id; raise `PolicyError` when the caller is another."""
+    operator = operator_of(ctx.node)
+    if caller != operator:
+        raise PolicyError(
+            f"only the operator {operator} may {action}, not {caller}; send the "
+            "request with the operator's API token",
+            reason="not-operator",
+        )
+    return operator
+
+
+class TemplateBody(BaseModel):
+    template: dict[str, Any] = Field(
+        description="The certificate type as JSON (docs/certificates.md): id, "
+        "title, validity_days and claims."
+    )
+
+
+@router.post("/templates", status_code=201)
+def define_template(body: TemplateBody, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Define a certificate type, or its next version, signed by the operator."""
+    _require_operator(ctx, caller, "define certificate types")
+    version = _service(ctx.node).define_template(body.template)
+    record = ctx.read(lambda s: s.get(TEMPLATE_NS, str(body.template["id"])))
+    return {"id": body.template["id"], "version": version, "template": record}
+
+
+class IssuerBody(BaseModel):
+    types: list[str] = Field(
+        max_length=1000,
+        description="Certificate types the department may issue; an empty list "
+        "takes every type away.",
+    )
+
+
+@router.put("/issuers/{department}")
+def authorize_issuer(
+    department: str, body: IssuerBody, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
+    """Set the certificate types a department may issue, signed by the operator."""
+    _require_operator(ctx, caller, "authorize issuers")
+    receipt = _service(ctx.node).authorize_issuer(department, body.types)
+    return {
+        "department": department,
+        "types": body.types,
+        "receipt": receipt.to_dict(),
+    }
+
+
+class KeyBody(BaseModel):
+    valid_days: int = Field(
+        365, ge=1, description="Days the key may sign, from the API's clock on."
+    )
+    replaces: str | None = Field(
+        None,
+        max_length=64,
+        description="Hex kid of the caller's key that stops signing when this "
+        "one starts.",
+    )
+
+
+@router.post("/keys", status_code=201)
+def create_key(body: KeyBody, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Create a certificate signing key of the caller and register it.
+
+    The private key is stored on this node, encrypted like the department
+    keys, and never leaves it; the response names the key by its kid.
+    """
+    kid = _service(ctx.node).create_key(
+        caller,
+        valid_days=body.valid_days,
+        not_before=_now(ctx),
+        replaces=body.replaces,
+    )
+    return {"kid": kid, "issuer": caller}
+
+
+class KeyRevocation(BaseModel):
+    reason: str = Field(description=f"A reason code: {', '.join(REASON_CODES)}.")
+
+
+@router.post("/keys/{kid}/revoke")
+def revoke_key(
+    kid: str, body: KeyRevocation, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
+    """Revoke one of the caller's signing keys: all it signed fails verification."""
+    receipt = _service(ctx.node).revoke_key(caller, kid, body.reason)
+    return {"kid": kid, "receipt": receipt.to_dict()}
 
 
 @router.get("/trust-list")
