@@ -1,26 +1,50 @@
-"""Archive routes: search items, show one with its proof, appraisal, audits.
+"""Archive routes: ingest, search, show an item with its proof, appraisal,
+audits and disposal.
 
-Item metadata may name people, so every route needs an API token. Running an
-audit records its result on the ledger, so only the archive's own department
-(`department` in archive.toml) may start one.
+Item metadata may name people, so every route needs an API token. Ingest,
+audits and disposals are signed on the ledger by the archive's own department
+(`department` in archive.toml), so only that department may call them.
+
+An upload is `multipart/form-data`: a `metadata` field with a JSON list of
+one object per file (`name` plus the metadata columns of docs/archive.md) and
+one `files` part per file, in the same order. The parts are written to a
+private temporary directory, stored in every replica and anchored there, and
+the directory is deleted afterwards.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import re
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from govchain.api._context import Caller, Ctx, ReadStore, Writer
-from govchain.archive import Archive, SearchQuery, appraisal
+from govchain.archive import Archive, SearchQuery, appraisal, dispose, parse_metadata
 from govchain.archive.audit import load_report
+from govchain.archive.ingest import Ingester, Source
 from govchain.archive.store import free_bytes
+from govchain.errors import PolicyError, ValidationError
 
-# TODO: add an upload route for ingest; until then files are ingested with
-# `govchain archive ingest` on the node home while no server holds it.
+logger = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/v1/archive", tags=["archive"])
+
+#: Files one upload may carry. FastAPI 0.165 parses forms with Starlette's
+#: (1.10) default cap of 1,000 files and answers 400 above it.
+MAX_UPLOAD_FILES = 1000
+#: A file name without folders, as the item's file is named in the archive.
+_FILE_NAME_RE = re.compile(r"^[^/\\\x00]{1,255}$")
 
 
 def open_archive(ctx: Ctx) -> Iterator[Archive]:
@@ -36,6 +60,16 @@ ArchiveDep = Annotated[Archive, Depends(open_archive)]
 
 def _not_found(what: str) -> HTTPException:
     return HTTPException(404, f"{what} is not in the archive")
+
+
+def _require_department(archive: Archive, caller: str, action: str) -> None:
+    """Raise `PolicyError` unless the caller is the archive's department."""
+    if caller != archive.config.department:
+        raise PolicyError(
+            f"only the archive's department {archive.config.department} may "
+            f"{action}, not {caller}; send the request with its API token",
+            reason="not-owner",
+        )
 
 
 @router.get("/status")
@@ -134,11 +168,145 @@ def run_audit(
     archive: ArchiveDep, caller: Caller, writer: Writer, repair: bool = False
 ) -> dict[str, Any]:
     """Audit every copy now, optionally repairing, and record the result."""
-    if caller != archive.config.department:
-        raise HTTPException(
-            403,
-            f"only the archive's department {archive.config.department} may run "
-            f"audits, not {caller}",
-        )
+    _require_department(archive, caller, "run audits")
     report, audit_id = archive.audit(writer.node, repair=repair)
-    return {"audit": audit_id, "ok": report.ok, **report.to_dict()}
+    return {
+        "audit": audit_id,
+        "ok": report.ok,
+        **report.to_dict(),
+        "seconds": report.seconds,
+    }
+
+
+#: OpenAPI description of the ingest form's `metadata` field.
+_METADATA_DESCRIPTION = (
+    "JSON list with one object per `files` part, in the same order: `name` "
+    "(the file name kept in the archive, without folders) and the metadata "
+    "columns fonds, volume, item, title, date, retention, classification, "
+    "creator and description."
+)
+
+
+def _upload_entries(text: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Check the `metadata` field of an upload; return `(name, row)` per file.
+
+    Values are never quoted in errors, because a title or a file name may
+    name a person.
+    """
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"metadata is not valid JSON ({exc.msg} at character {exc.pos}); send "
+            "a JSON list with one object per file",
+            reason="bad-metadata",
+        ) from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValidationError(
+            "metadata must be a JSON list of objects, one per file part",
+            reason="bad-metadata",
+        )
+    if len(entries) != count:
+        raise ValidationError(
+            f"metadata lists {len(entries)} entries for {count} file parts; send "
+            "one entry per file, in the order of the files parts",
+            reason="bad-metadata",
+        )
+    checked: list[tuple[str, dict[str, Any]]] = []
+    for number, entry in enumerate(entries, start=1):
+        name = entry.get("name")
+        if (
+            not isinstance(name, str)
+            or not _FILE_NAME_RE.match(name)
+            or name in (".", "..")
+        ):
+            raise ValidationError(
+                f"metadata entry {number}, field name: must be the file name "
+                "without folders, 1 to 255 characters",
+                reason="bad-metadata",
+            )
+        checked.append((name, entry))
+    return checked
+
+
+def _save_part(upload: UploadFile, path: Path) -> None:
+    upload.file.seek(0)
+    with open(path, "wb") as out:
+        shutil.copyfileobj(upload.file, out)
+
+
+@router.post("/items", status_code=201)
+async def ingest(
+    archive: ArchiveDep,
+    caller: Caller,
+    writer: Writer,
+    metadata: Annotated[str, Form(description=_METADATA_DESCRIPTION)],
+    files: Annotated[
+        list[UploadFile],
+        File(description=f"The files, at most {MAX_UPLOAD_FILES} per request."),
+    ],
+) -> dict[str, Any]:
+    """Store the uploaded files in every replica and anchor them on the ledger.
+
+    Items already archived with the same file and metadata are skipped. The
+    whole request body counts against the server's request size limit (413
+    above it); send large sets in several requests.
+    """
+    _require_department(archive, caller, "ingest items")
+    entries = _upload_entries(metadata, len(files))
+    # Every entry is checked before any file is written or stored.
+    described = [
+        (name, parse_metadata(row, f"metadata entry {number}"))
+        for number, (name, row) in enumerate(entries, start=1)
+    ]
+    with tempfile.TemporaryDirectory(prefix="govchain-upload-") as folder:
+        sources: list[Source] = []
+        for number, (upload, (name, meta)) in enumerate(
+            zip(files, described, strict=True), start=1
+        ):
+            # Named by position: the client's file name may hold personal data.
+            path = Path(folder) / f"part-{number}"
+            await run_in_threadpool(_save_part, upload, path)
+            sources.append(Source(path=path, name=name, metadata=meta))
+        ingester = Ingester(writer.node, archive.config, archive.index)
+        report = await run_in_threadpool(ingester.ingest, sources)
+    logger.info(
+        "ingest by %s through the API: %d items in %d batches, %d already archived",
+        caller,
+        report.items,
+        len(report.batches),
+        report.skipped,
+    )
+    return {**report.to_dict(), "receipt": writer.last_receipt()}
+
+
+class Disposal(BaseModel):
+    item: str = Field(
+        max_length=100, description="Reference of the item: fonds/volume/item."
+    )
+    approval: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Reference of the disposal decision; it goes on the ledger, "
+        "so name no person.",
+    )
+
+
+@router.post("/dispositions", status_code=201, response_model=None)
+def dispose_item(
+    body: Disposal, archive: ArchiveDep, caller: Caller, writer: Writer
+) -> dict[str, Any] | JSONResponse:
+    """Record the disposal of an item on the ledger, then erase its copies."""
+    _require_department(archive, caller, "dispose of items")
+    if archive.index.item(body.item) is None:
+        logger.info("disposal of unknown item %s by %s: 404", body.item, caller)
+        return JSONResponse(
+            {
+                "error": f"item {body.item} is not in the archive; find references "
+                "with GET /v1/archive/items",
+                "reason": "not-found",
+            },
+            status_code=404,
+        )
+    done = dispose(archive, writer.node, body.item, body.approval)
+    return {**done, "receipt": writer.last_receipt()}
