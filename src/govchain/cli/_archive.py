@@ -4,6 +4,10 @@
 intact after the run (repaired copies count as intact) and with 1 otherwise.
 `verify-item` exits with 1 when the proof does not verify. Errors in the input
 or the set-up exit with 2 through `govchain.cli.main`.
+
+While `govchain serve` holds the node home, `ingest`, `audit` (when it records
+its result) and `dispose` go through the server's API; the other commands read
+the ledger and the archive index directly, which works while a server writes.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +26,14 @@ from rich.progress import Progress
 
 from govchain.archive import (
     Archive,
-    AuditReport,
     SearchQuery,
     appraisal,
     dispose,
     verify_item_proof,
 )
 from govchain.archive.anchoring import file_sha256
+from govchain.archive.config import load_config
+from govchain.archive.ingest import IngestReport, collect_sources
 from govchain.archive.store import free_bytes
 from govchain.cli._context import (
     CliState,
@@ -36,6 +42,7 @@ from govchain.cli._context import (
     print_json,
     print_table,
 )
+from govchain.cli._remote import ApiClient
 from govchain.errors import (
     ConfigError,
     GovchainError,
@@ -78,15 +85,18 @@ def ingest(
 ) -> None:
     """Store files in every replica and anchor them on the ledger in batches."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        with _archive(state) as archive, Progress(console=err_console) as bar:
-            task = bar.add_task("ingesting", total=None)
-            report = archive.ingest(
-                node, paths, meta, progress=lambda n: bar.advance(task, n)
-            )
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        report = _ingest_remote(state, node, paths, meta)
+    else:
+        try:
+            with _archive(state) as archive, Progress(console=err_console) as bar:
+                task = bar.add_task("ingesting", total=None)
+                report = archive.ingest(
+                    node, paths, meta, progress=lambda n: bar.advance(task, n)
+                )
+        finally:
+            node.close()
     if as_json:
         print_json(report.to_dict())
         return
@@ -96,6 +106,19 @@ def ingest(
     )
     for batch in report.batches:
         console.print(f"  batch {batch}")
+
+
+def _ingest_remote(
+    state: CliState, client: ApiClient, paths: list[Path], meta: Path | None
+) -> IngestReport:
+    """Upload the files to the server, which stores and anchors them."""
+    sources = collect_sources(paths, meta)
+    department = load_config(state.home(need_keys=False)).department
+    with Progress(console=err_console) as bar:
+        task = bar.add_task("ingesting", total=len(sources))
+        return client.ingest_archive(
+            department, sources, progress=lambda n: bar.advance(task, n)
+        )
 
 
 def _parse_every(text: str) -> int:
@@ -108,36 +131,64 @@ def _parse_every(text: str) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _print_audit(report: AuditReport, audit_id: str | None) -> None:
-    counts = report.counts()
+def _print_audit(report: dict[str, Any], audit_id: str | None, seconds: float) -> None:
+    """Print an audit report in the form of `AuditReport.to_dict()`."""
     console.print(
-        f"audit {audit_id or '(not recorded)'}: {report.result}: {counts['items']} "
-        f"items, {counts['copies']} copies in {counts['replicas']} replicas, "
-        f"{counts['intact']} intact, {counts['altered']} altered, "
-        f"{counts['missing']} missing, {counts['repaired']} repaired "
-        f"({report.bytes_read / 1e6:.1f} MB in {report.seconds:.1f} s)"
+        f"audit {audit_id or '(not recorded)'}: {report['result']}: "
+        f"{report['items']} items, {report['copies']} copies in "
+        f"{report['replicas']} replicas, {report['intact']} intact, "
+        f"{report['altered']} altered, {report['missing']} missing, "
+        f"{report['repaired']} repaired "
+        f"({report['bytes_read'] / 1e6:.1f} MB in {seconds:.1f} s)"
     )
-    for replica, sha, finding in report.damaged():
-        console.print(f"  [yellow]{finding}[/yellow]: {sha} in replica {replica}")
-    if report.lost_items:
+    for finding in report["findings"]:
+        if not finding["repaired"]:
+            console.print(
+                f"  [yellow]{finding['state']}[/yellow]: {finding['sha256']} in "
+                f"replica {finding['replica']}"
+            )
+    lost = report["lost_items"]
+    if lost:
         err_console.print(
-            f"[bold red]LOST: {len(report.lost_items)} items have no intact copy "
+            f"[bold red]LOST: {len(lost)} items have no intact copy "
             "left in any replica; restore them from a backup:[/bold red]"
         )
-        for reference in report.lost_items:
+        for reference in lost:
             err_console.print(f"[bold red]  {reference}[/bold red]")
 
 
-def _audit_once(
-    state: CliState, *, repair: bool, record: bool
-) -> tuple[AuditReport, str | None]:
-    node = state.open_node() if record else None
+@dataclass(frozen=True)
+class _AuditRun:
+    """One audit's report as `AuditReport.to_dict()`, its id and duration."""
+
+    report: dict[str, Any]
+    audit_id: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.report["result"] in ("intact", "repaired"))
+
+
+def _audit_once(state: CliState, *, repair: bool, record: bool) -> _AuditRun:
+    if not record:
+        with _archive(state) as archive:
+            report, audit_id = archive.audit(None, repair=repair)
+        return _AuditRun(report.to_dict(), audit_id, report.seconds)
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        department = load_config(state.home(need_keys=False)).department
+        done = node.audit_archive(department, repair=repair)
+        audit_id = done.pop("audit")
+        done.pop("ok")
+        seconds = float(done.pop("seconds", 0.0))
+        return _AuditRun(done, audit_id, seconds)
     try:
         with _archive(state) as archive:
-            return archive.audit(node, repair=repair)
+            report, audit_id = archive.audit(node, repair=repair)
     finally:
-        if node is not None:
-            node.close()
+        node.close()
+    return _AuditRun(report.to_dict(), audit_id, report.seconds)
 
 
 @app.command()
@@ -160,7 +211,7 @@ def audit(
     interval = _parse_every(every) if every else None
     while True:
         try:
-            report, audit_id = _audit_once(state, repair=repair, record=record)
+            run = _audit_once(state, repair=repair, record=record)
         except GovchainError as exc:
             if interval is None:
                 raise
@@ -171,11 +222,11 @@ def audit(
             time.sleep(interval)
             continue
         if as_json:
-            print_json({"audit": audit_id, "ok": report.ok, **report.to_dict()})
+            print_json({"audit": run.audit_id, "ok": run.ok, **run.report})
         else:
-            _print_audit(report, audit_id)
+            _print_audit(run.report, run.audit_id, run.seconds)
         if interval is None:
-            raise typer.Exit(0 if report.ok else 1)
+            raise typer.Exit(0 if run.ok else 1)
         next_run = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=interval)
         err_console.print(f"next audit at {next_run:%Y-%m-%d %H:%M} UTC")
         time.sleep(interval)
@@ -424,10 +475,14 @@ def dispose_item(
 ) -> None:
     """Record the disposal of an item on the ledger, then erase its copies."""
     state: CliState = ctx.obj
-    node = state.open_node()
-    try:
-        with _archive(state) as archive:
-            done = dispose(archive, node, item, approval)
-    finally:
-        node.close()
+    node = state.node_or_api()
+    if isinstance(node, ApiClient):
+        department = load_config(state.home(need_keys=False)).department
+        done = node.dispose_archive_item(department, item, approval)
+    else:
+        try:
+            with _archive(state) as archive:
+                done = dispose(archive, node, item, approval)
+        finally:
+            node.close()
     console.print(f"disposed of {item}: transaction {done['tx_id']}")

@@ -40,6 +40,7 @@ from govchain.cli._context import (
     print_json,
     print_table,
 )
+from govchain.cli._remote import ApiClient
 from govchain.crypto.keys import KeyFormatError, PublicKey
 from govchain.errors import ConfigError, ValidationError
 from govchain.node import HOME_ENV
@@ -71,17 +72,34 @@ Reason = Annotated[str, typer.Option(help=f"Reason code: {', '.join(REASON_CODES
 
 
 @contextmanager
-def _service(ctx: typer.Context) -> Iterator[CertificateService]:
+def _service(ctx: typer.Context) -> Iterator[CertificateService | ApiClient]:
+    """Open the certificate service of the node, or a client of its running server.
+
+    While `govchain serve` holds the node home, the commands send their
+    requests to its API instead, as the department that would sign them.
+    """
     state: CliState = ctx.obj
-    # TODO: write commands open the node home directly; while `govchain serve`
-    # holds it they fail with the lock error instead of going through the API.
-    node = state.open_node()
-    service = CertificateService(node)
+    target = state.node_or_api()
+    if isinstance(target, ApiClient):
+        yield target
+        return
+    service = CertificateService(target)
     try:
         yield service
     finally:
         service.close()
-        node.close()
+        target.close()
+
+
+def _operator(ctx: typer.Context) -> str:
+    """Return the operator's department id, read from the ledger."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        operator, _key = operator_key_of(store)
+    finally:
+        store.close()
+    return operator
 
 
 def _parse_time(text: str) -> int:
@@ -118,7 +136,10 @@ def template_define(
             f"template file {file} is unreadable: {exc}", path=str(file)
         ) from exc
     with _service(ctx) as service:
-        version = service.define_template(template)
+        if isinstance(service, ApiClient):
+            version = service.define_cert_template(_operator(ctx), template)
+        else:
+            version = service.define_template(template)
     console.print(f"defined certificate type {template.get('id')} version {version}")
 
 
@@ -163,7 +184,10 @@ def issuer_authorize(
 ) -> None:
     """Set the certificate types a department may issue."""
     with _service(ctx) as service:
-        service.authorize_issuer(department, cert_type or [])
+        if isinstance(service, ApiClient):
+            service.authorize_cert_issuer(_operator(ctx), department, cert_type or [])
+        else:
+            service.authorize_issuer(department, cert_type or [])
     console.print(f"{department} may issue: {', '.join(cert_type or []) or 'nothing'}")
 
 
@@ -178,7 +202,10 @@ def key_create(
 ) -> None:
     """Create and register a certificate signing key (stored encrypted on this node)."""
     with _service(ctx) as service:
-        kid = service.create_key(as_dept, valid_days=days, replaces=replaces)
+        if isinstance(service, ApiClient):
+            kid = service.create_cert_key(as_dept, valid_days=days, replaces=replaces)
+        else:
+            kid = service.create_key(as_dept, valid_days=days, replaces=replaces)
     console.print(f"registered certificate key {kid} of {as_dept}")
 
 
@@ -186,7 +213,10 @@ def key_create(
 def key_revoke(ctx: typer.Context, kid: str, as_dept: AsDept, reason: Reason) -> None:
     """Revoke a signing key: everything it signed fails verification."""
     with _service(ctx) as service:
-        service.revoke_key(as_dept, kid, reason)
+        if isinstance(service, ApiClient):
+            service.revoke_cert_key(as_dept, kid, reason)
+        else:
+            service.revoke_key(as_dept, kid, reason)
     console.print(f"revoked certificate key {kid}")
 
 
@@ -305,8 +335,12 @@ def issue(
     people = _read_holders(holders, encoding=encoding)
     out.mkdir(parents=True, exist_ok=True)
     with _service(ctx) as service:
-        issued = service.issue(as_dept, cert_type, people, valid_days=days)
-        dept = service.node.store.get("dept", as_dept) or {}
+        if isinstance(service, ApiClient):
+            issued = service.issue_certs(as_dept, cert_type, people, valid_days=days)
+            dept = _department(ctx, as_dept)
+        else:
+            issued = service.issue(as_dept, cert_type, people, valid_days=days)
+            dept = service.node.store.get("dept", as_dept) or {}
     # Imported here: the image and PDF libraries are slow to load.
     from govchain.certs.card import card_pdf
     from govchain.certs.images import qr_png, qr_svg
@@ -320,6 +354,17 @@ def issue(
                 card_pdf(cert, issuer_name=dept.get("name", ""))
             )
     console.print(f"issued {len(issued)} {cert_type} certificates into {out}")
+
+
+def _department(ctx: typer.Context, dept_id: str) -> dict[str, Any]:
+    """Return a department's record from the ledger, or {} when it has none."""
+    state: CliState = ctx.obj
+    store = state.read_store()
+    try:
+        record: dict[str, Any] = store.get("dept", dept_id) or {}
+    finally:
+        store.close()
+    return record
 
 
 # -- status ---------------------------------------------------------------------
@@ -352,7 +397,10 @@ def _set_status(
     ctx: typer.Context, cert_id: str, as_dept: str, new: str, reason: str
 ) -> None:
     with _service(ctx) as service:
-        service.set_status(as_dept, cert_id, new, reason)
+        if isinstance(service, ApiClient):
+            service.set_cert_status(as_dept, cert_id, new, reason)
+        else:
+            service.set_status(as_dept, cert_id, new, reason)
     console.print(f"certificate {cert_id} is now {new}")
 
 
@@ -395,9 +443,12 @@ def lookup(
     else:
         number = sys.stdin.readline().strip()
     with _service(ctx) as service:
-        found = service.lookup(
-            number, requester=as_dept, client="cli", id_format=id_format
-        )
+        if isinstance(service, ApiClient):
+            found = service.lookup_certs(as_dept, number, id_format=id_format)
+        else:
+            found = service.lookup(
+                number, requester=as_dept, client="cli", id_format=id_format
+            )
     if as_json:
         print_json([e.to_dict() for e in found])
         return
@@ -426,7 +477,11 @@ def trust_export(
 ) -> None:
     """Export the trust list (issuers, keys, templates), signed by the operator."""
     with _service(ctx) as service:
-        _write(service.trust_list(), out)
+        if isinstance(service, ApiClient):
+            document = service.cert_trust_list(_operator(ctx))
+        else:
+            document = service.trust_list()
+    _write(document, out)
 
 
 @trust_app.command("operator-key")
@@ -458,7 +513,11 @@ def revocations_export(
 ) -> None:
     """Export revocation entries from `--since` on, signed by the operator."""
     with _service(ctx) as service:
-        _write(service.revocation_list(since), out)
+        if isinstance(service, ApiClient):
+            document = service.cert_revocation_list(_operator(ctx), since)
+        else:
+            document = service.revocation_list(since)
+    _write(document, out)
 
 
 # -- verification -------------------------------------------------------------------

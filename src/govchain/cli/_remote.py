@@ -10,14 +10,16 @@ the commands call, and return the same records.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
 import os
 import ssl
 import urllib.parse
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govchain.api.announce import api_file
 from govchain.api.auth import read_token
@@ -32,10 +34,26 @@ from govchain.errors import (
 )
 from govchain.node import NodeHome
 
+if TYPE_CHECKING:
+    # Imported where used at run time: most commands never forward.
+    from govchain.archive.ingest import IngestReport, Source
+    from govchain.certs.cwt import CertificateClaims
+    from govchain.certs.index import HolderEntry
+    from govchain.certs.service import Holder, IssuedCertificate
+
 logger = logging.getLogger(__name__)
 
 #: Seconds to wait for a response: a write waits for its block to commit.
 TIMEOUT_S = 60.0
+#: Seconds to wait for the response to an archive upload, which stores and
+#: anchors up to `UPLOAD_BYTES` of files before it answers.
+UPLOAD_TIMEOUT_S = 600.0
+#: Files per archive upload: the number of multipart files the server's
+#: framework (Starlette) parses from one request by default.
+UPLOAD_FILES = 1000
+#: Bytes of files per archive upload: half the server's default request size
+#: limit (100 MiB), which leaves room for the metadata and multipart framing.
+UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def server_client(home: NodeHome) -> ApiClient | None:
@@ -346,6 +364,210 @@ class ApiClient:
         )["standard"]
         return record
 
+    # -- certificates ----------------------------------------------------------
+
+    def define_cert_template(self, operator: str, template: dict[str, Any]) -> int:
+        """Define a certificate type as the operator; return its version."""
+        body = {"template": template}
+        result = self.call(operator, "POST", "/v1/certs/templates", body=body)
+        return int(result["version"])
+
+    def authorize_cert_issuer(
+        self, operator: str, department: str, types: list[str]
+    ) -> dict[str, Any]:
+        """Set the types `department` may issue, as the operator; return the receipt."""
+        path = f"/v1/certs/issuers/{_quote(department)}"
+        receipt: dict[str, Any] = self.call(
+            operator, "PUT", path, body={"types": types}
+        )["receipt"]
+        return receipt
+
+    def create_cert_key(
+        self, issuer: str, *, valid_days: int, replaces: str | None
+    ) -> str:
+        """Have the server create and register a signing key; return its kid."""
+        body = {"valid_days": valid_days, "replaces": replaces}
+        return str(self.call(issuer, "POST", "/v1/certs/keys", body=body)["kid"])
+
+    def revoke_cert_key(self, issuer: str, kid: str, reason: str) -> dict[str, Any]:
+        path = f"/v1/certs/keys/{_quote(kid)}/revoke"
+        receipt: dict[str, Any] = self.call(
+            issuer, "POST", path, body={"reason": reason}
+        )["receipt"]
+        return receipt
+
+    def issue_certs(
+        self,
+        issuer: str,
+        cert_type: str,
+        holders: list[Holder],
+        *,
+        valid_days: int | None,
+    ) -> list[IssuedCertificate]:
+        """Issue certificates as `issuer`; return them as the service does.
+
+        The claims are read back from each certificate's QR text, so a card
+        shows exactly what was signed.
+        """
+        body = {
+            "type": cert_type,
+            "holders": [
+                {"holder_id": h.holder_id, "name": h.name, "claims": h.claims}
+                for h in holders
+            ],
+            "valid_days": valid_days,
+        }
+        from govchain.certs.service import IssuedCertificate
+
+        result = self.call(issuer, "POST", "/v1/certs/issue", body=body)
+        title = str(result.get("title") or cert_type)
+        labels = {str(k): str(v) for k, v in (result.get("labels") or {}).items()}
+        return [
+            IssuedCertificate(
+                qr_text=str(c["qr_text"]),
+                claims=_claims_of(str(c["qr_text"])),
+                hash=str(c["hash"]),
+                kid=str(c["kid"]),
+                title=title,
+                labels=labels,
+            )
+            for c in result["certificates"]
+        ]
+
+    def set_cert_status(
+        self, issuer: str, cert_id: str, status: str, reason: str
+    ) -> dict[str, Any]:
+        """Suspend, reinstate or revoke a certificate; return the receipt."""
+        path = f"/v1/certs/{_quote(cert_id)}/status"
+        body = {"status": status, "reason": reason}
+        receipt: dict[str, Any] = self.call(issuer, "POST", path, body=body)["receipt"]
+        return receipt
+
+    def lookup_certs(
+        self, requester: str, id_number: str, *, id_format: str
+    ) -> list[HolderEntry]:
+        """Find certificates by ID number, as the holder index returns them.
+
+        The number travels in the request body, never in the URL, so no
+        access log records it.
+        """
+        from govchain.certs.index import HolderEntry
+
+        body = {"id_number": id_number, "id_format": id_format}
+        found = self.call(requester, "POST", "/v1/certs/lookup", body=body)
+        return [
+            HolderEntry(
+                cert_id=str(r["id"]),
+                issuer=str(r["issuer"]),
+                type=str(r["type"]),
+                masked_name=str(r["masked_name"]),
+                iat=int(r["issued_at"]),
+                exp=int(r["expires_at"]),
+            )
+            for r in found["certificates"]
+        ]
+
+    def cert_trust_list(self, operator: str) -> dict[str, Any]:
+        """Return the trust list that the server signs with the operator's key."""
+        return self.call(operator, "GET", "/v1/certs/trust-list")
+
+    def cert_revocation_list(self, operator: str, since: int) -> dict[str, Any]:
+        """Return the revocation list from `since` on, signed by the operator."""
+        params = {"since": str(since)}
+        return self.call(operator, "GET", "/v1/certs/revocation-list", params=params)
+
+    # -- archive ---------------------------------------------------------------
+
+    def ingest_archive(
+        self,
+        dept: str,
+        sources: list[Source],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Upload files with their metadata to be archived; return the summed report.
+
+        Files go in requests of at most `UPLOAD_FILES` files and
+        `UPLOAD_BYTES` bytes. Each request is anchored in its own batches, so
+        a large set makes more batches than a local ingest would.
+        """
+        from govchain.archive.ingest import IngestReport
+
+        report = IngestReport()
+        for chunk in _upload_chunks(sources):
+            done = self._post_files(dept, "/v1/archive/items", chunk)
+            report.items += int(done["items"])
+            report.skipped += int(done["already_archived"])
+            report.batches.extend(str(b) for b in done["batches"])
+            report.stored_bytes += int(done["stored_bytes"])
+            report.new_objects += int(done["new_objects"])
+            if progress is not None:
+                progress(len(chunk))
+        return report
+
+    def audit_archive(self, dept: str, *, repair: bool) -> dict[str, Any]:
+        """Run an audit on the server and record it; return its report."""
+        params = {"repair": "true" if repair else "false"}
+        return self.call(dept, "POST", "/v1/archive/audits", params=params)
+
+    def dispose_archive_item(
+        self, dept: str, item: str, approval: str
+    ) -> dict[str, Any]:
+        """Record an item's disposal and erase its copies; return the outcome."""
+        body = {"item": item, "approval": approval}
+        return self.call(dept, "POST", "/v1/archive/dispositions", body=body)
+
+    def _post_files(
+        self, dept: str, path: str, sources: list[Source]
+    ) -> dict[str, Any]:
+        """Send `sources` as one multipart upload as `dept`; return the JSON response.
+
+        Errors are raised as `call` raises them. The files are streamed from
+        disk, not read into memory.
+        """
+        import httpx
+
+        token = read_token(self.home, dept)
+        metadata = [{"name": s.name, **s.metadata.to_dict()} for s in sources]
+        with contextlib.ExitStack() as stack:
+            files = [
+                (
+                    "files",
+                    (
+                        f"part-{n}",
+                        stack.enter_context(open(s.path, "rb")),
+                        "application/octet-stream",
+                    ),
+                )
+                for n, s in enumerate(sources, start=1)
+            ]
+            try:
+                response = httpx.post(
+                    self.url + path,
+                    data={"metadata": json.dumps(metadata, ensure_ascii=False)},
+                    files=files,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=UPLOAD_TIMEOUT_S,
+                    verify=self._verify,
+                )
+            except httpx.HTTPError as exc:
+                raise ConfigError(
+                    f"the server at {self.url} holds the node home but cannot be "
+                    f"reached: {exc}; check that `govchain serve` is still running"
+                ) from exc
+        logger.info("POST %s as %s: %d", path, dept, response.status_code)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise GovchainError(
+                f"the server at {self.url} answered POST {path} with status "
+                f"{response.status_code} and no JSON body"
+            ) from exc
+        if response.is_error:
+            raise _error_from(response.status_code, data, dept)
+        result: dict[str, Any] = data
+        return result
+
 
 def _membership_request(
     tx_type: str, payload: dict[str, Any]
@@ -392,3 +614,44 @@ def _error_from(status: int, data: Any, dept: str) -> GovchainError:
     if status == 409:
         return IntegrityError(message)
     return GovchainError(f"the server failed ({status}): {message}")
+
+
+def _claims_of(qr_text: str) -> CertificateClaims:
+    """Decode the claims inside a certificate's QR text, without verifying it."""
+    from govchain.certs import base45, qrtext
+    from govchain.certs.cose import parse_sign1
+    from govchain.certs.cwt import decode_claims
+
+    _prefix, body = qrtext.split_prefix(qr_text)
+    return decode_claims(parse_sign1(qrtext.decompress(base45.decode(body))).payload)
+
+
+def _upload_chunks(sources: list[Source]) -> Iterator[list[Source]]:
+    """Split `sources` into uploads that stay within the server's limits.
+
+    Raises `ConfigError` for a file that alone exceeds the request size limit.
+    """
+    chunk: list[Source] = []
+    size = 0
+    for source in sources:
+        try:
+            length = source.path.stat().st_size
+        except OSError as exc:
+            raise ValidationError(
+                f"file {source.path} is unreadable ({exc.strerror or exc}); fix its "
+                "permissions or remove it, then ingest again",
+                reason="unreadable",
+            ) from exc
+        if length > UPLOAD_BYTES:
+            raise ConfigError(
+                f"file {source.path} has {length} bytes, more than the "
+                f"{UPLOAD_BYTES} bytes one upload to the server may carry; stop "
+                "`govchain serve` and ingest it on the node home"
+            )
+        if chunk and (len(chunk) >= UPLOAD_FILES or size + length > UPLOAD_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(source)
+        size += length
+    if chunk:
+        yield chunk
