@@ -21,6 +21,7 @@ from govchain.consortium._model import (
     LEVELS,
     Consortium,
     Department,
+    Level,
     NodeConfig,
     Policy,
     Region,
@@ -356,6 +357,7 @@ def read_department(
     `declared_regions` contains the region codes the department may name, and
     `region_hint` says what to do about another code.
     """
+    found = len(report.problems)
     check_fields(report, path, entry, DEPARTMENT_FIELDS)
     # Fields with personal data are reported first and not read further, because
     # the other problems quote the value.
@@ -396,16 +398,15 @@ def read_department(
         pattern=LINE,
         hint='lower-case letters and "-", such as health or public-security',
     )
-    if dept_id is None or name is None or region is None or level is None:
-        return None
-    if line is None:
+    # Each field read as None above added a problem, so the casts below hold.
+    if len(report.problems) > found:
         return None
     return Department(
-        id=DeptId(dept_id),
-        name=name,
-        region=region,
-        level=level,
-        line=line,
+        id=DeptId(cast(str, dept_id)),
+        name=cast(str, name),
+        region=cast(str, region),
+        level=cast(Level, level),
+        line=cast(str, line),
     )
 
 
