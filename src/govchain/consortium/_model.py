@@ -301,6 +301,8 @@ class Consortium:
         rest breaks a rule: the ledger rejects a transaction whose handler raises
         `ValidationError`, but any other error stops the whole block.
         """
+        # NOTE: the sharing.request handler (govchain.sharing._handlers) still reads
+        # state with `from_dict`, which raises ConfigError on a bad record.
         from govchain.consortium.config import build_consortium
 
         try:
