@@ -166,3 +166,20 @@ def test_body_limit_small_body_passes(small_api: str) -> None:
     response = httpx.post(small_api + "/v1/checkpoints", json={"note": "x"})
     assert response.status_code == 422
     assert response.json()["reason"] == "verification-failed"
+
+
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [("/v1/transactions", 3 * 1024 * 1024), ("/v1/checkpoints", 100_000)],
+)
+def test_anonymous_routes_have_small_body_limit(api: Api, path: str, size: int) -> None:
+    # These routes take no token, so the server's 100 MiB cap is too generous.
+    response = api.client.post(
+        path,
+        content=b"{" + b" " * size + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["reason"] == "too-large"
+    assert path in response.json()["error"]
+    assert api.node.store.log_size() == 1

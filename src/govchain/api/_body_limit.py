@@ -12,6 +12,8 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from govchain.ledger.transaction import MAX_TX_BYTES
+
 logger = logging.getLogger(__name__)
 
 #: Default cap: 100 MiB. NOTE: this is a guess that leaves room for a version
@@ -19,13 +21,25 @@ logger = logging.getLogger(__name__)
 #: size in memory, so raise it only with memory to match.
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 
+#: Lower caps for routes that take no token, so an anonymous caller cannot make
+#: the server parse a large body. A transaction is at most `MAX_TX_BYTES` in its
+#: canonical form; twice that leaves room for a client's whitespace.
+ROUTE_MAX_BODY_BYTES = {
+    "/v1/transactions": 2 * MAX_TX_BYTES,
+    "/v1/checkpoints": 64 * 1024,
+}
+
 
 class _BodyTooLarge(Exception):
     pass
 
 
 class BodyLimit:
-    """Middleware that returns 413 for request bodies larger than `max_bytes`."""
+    """Middleware that returns 413 for request bodies larger than `max_bytes`.
+
+    Routes in `ROUTE_MAX_BODY_BYTES` have the lower of their own cap and
+    `max_bytes`.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -35,9 +49,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = min(
+            self.max_bytes, ROUTE_MAX_BODY_BYTES.get(scope["path"], self.max_bytes)
+        )
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         received = 0
         too_large = False
@@ -48,7 +65,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _BodyTooLarge
             return message
@@ -61,28 +78,28 @@ class BodyLimit:
                 await send(message)
             elif not answered and message["type"] == "http.response.start":
                 answered = True
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
         try:
             await self.app(scope, limited_receive, replacing_send)
         except _BodyTooLarge:
             if not answered:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         client = scope.get("client")
         logger.warning(
             "%s %s from %s rejected: body over %d bytes",
             scope.get("method"),
             scope.get("path"),
             client[0] if client else "unknown",
-            self.max_bytes,
+            limit,
         )
         body = json.dumps(
             {
-                "error": f"request body is larger than the limit of {self.max_bytes} "
-                "bytes; for a large version, stop the server and publish it with "
-                "the CLI on the node home",
+                "error": f"request body is larger than the limit of {limit:,} bytes "
+                f"for {scope.get('path')}; send it in smaller requests, or stop the "
+                "server and use the CLI on the node home",
                 "reason": "too-large",
             }
         ).encode("utf-8")
