@@ -12,6 +12,7 @@ from govchain import audit as audit_trail
 from govchain.cli._archive import verify_bag
 from govchain.cli._context import (
     CliState,
+    check_output_path,
     console,
     err_console,
     print_json,
@@ -99,13 +100,20 @@ def export(
     out: Annotated[Path, typer.Option(help="Bundle file to write.")],
 ) -> None:
     """Write the evidence bundle of one transaction."""
+    check_output_path(out)
     state: CliState = ctx.obj
     store = state.read_store()
     try:
         bundle = export_bundle(store, tx_id, ledger_keys(store))
     finally:
         store.close()
-    out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+    try:
+        out.write_text(text, "utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"--out {out}: cannot write the bundle: {exc.strerror}", path=str(out)
+        ) from exc
     console.print(
         f"wrote evidence bundle {out} (log index {bundle['leaf_index']}, "
         f"tree size {bundle['tree_size']})"
@@ -122,18 +130,33 @@ def verify(
         Path, typer.Option(help="Trust file of verifier keys (`govchain keys`).")
     ],
     min_signatures: Annotated[
-        int, typer.Option(help="Trusted signatures the checkpoint needs (k of n).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Witness cosignatures the checkpoint needs besides a node's "
+            "signature; default and lowest allowed: the trust file's witness "
+            "threshold."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Verify a bundle offline with nothing but the bundle and the trust file."""
+    """Verify a bundle offline with nothing but the bundle and the trust file.
+
+    The checkpoint counts only when a node key signed it and enough witness
+    keys cosigned it; department keys count only for the transaction.
+    """
+    trusted = read_trust_file(trust)
+    if min_signatures is not None and min_signatures < trusted.witness_threshold:
+        raise ConfigError(
+            f"--min-signatures {min_signatures} is below the witness threshold "
+            f"{trusted.witness_threshold} of trust file {trust}; it can only raise "
+            "the number of cosignatures required"
+        )
     if file.is_dir():
         # A directory can only be a bag; the bag check names what it lacks.
-        verify_bag(file, trust, min_signatures=min_signatures, as_json=as_json)
+        needed = min_signatures or trusted.witness_threshold
+        verify_bag(file, trust, min_signatures=needed, as_json=as_json)
         return
-    result = verify_bundle(
-        load_bundle(file), read_trust_file(trust), min_signatures=min_signatures
-    )
+    result = verify_bundle(load_bundle(file), trusted, min_signatures=min_signatures)
     if as_json:
         print_json({"ok": True, **result})
         return
@@ -157,9 +180,10 @@ def checkpoint(
 ) -> None:
     """Print the latest checkpoint, or check one presented by a peer or witness.
 
-    A presented checkpoint larger than the local log means this home was
-    restored from an older backup (or missed blocks): the node then refuses to
-    commit until it has caught up.
+    Only node and witness keys count. A presented checkpoint larger than the
+    local log, signed by a node key, means this home was restored from an older
+    backup (or missed blocks): the node then refuses to commit until a newer
+    backup is restored.
     """
     state: CliState = ctx.obj
     if file is None:

@@ -6,5 +6,12 @@ from govchain.evidence.bundle import (
     read_trust_file,
     verify_bundle,
 )
+from govchain.evidence.trust import TrustedKeys
 
-__all__ = ["BUNDLE_FORMAT", "export_bundle", "read_trust_file", "verify_bundle"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "TrustedKeys",
+    "export_bundle",
+    "read_trust_file",
+    "verify_bundle",
+]

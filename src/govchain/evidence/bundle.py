@@ -14,9 +14,11 @@ A bundle is a JSON file:
 }
 ```
 
-`verify_bundle` needs only the bundle and a trust file of verifier keys. It
-never trusts the keys inside the bundle: they say which keys to look for, and
-the trust file says which keys count.
+`verify_bundle` needs only the bundle and a trust file (`govchain.evidence.trust`).
+It never trusts the keys inside the bundle: they name the keys to look for,
+and the trust file decides which keys count. A checkpoint counts when a node key
+signed it and at least the trust file's witness threshold of witness keys
+cosigned it. Department keys count only for the transaction.
 """
 
 from __future__ import annotations
@@ -24,19 +26,33 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from govchain.crypto.keys import PublicKey
-from govchain.errors import ConfigError, ValidationError, VerificationError
+from govchain.errors import ValidationError, VerificationError
+from govchain.evidence.trust import (
+    TrustedKeys,
+    open_trusted_checkpoint,
+    read_trust_file,
+)
 from govchain.ledger import merkle
 from govchain.ledger.canonical import canonical_json
-from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
+from govchain.ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_dict, entry_tx_bytes
 from govchain.ledger.store import LedgerStore
 from govchain.ledger.transaction import decode_transaction
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "export_bundle",
+    "load_bundle",
+    "read_trust_file",
+    "verify_bundle",
+]
 
 BUNDLE_FORMAT = "govchain-evidence/v1"
 
@@ -90,39 +106,24 @@ def _signed(note: bytes, name: str) -> bool:
     return f"\n\u2014 {name} ".encode() in note
 
 
-def read_trust_file(path: Path) -> list[NoteVerifier]:
-    """Read verifier keys, one `name+hash+base64` per line; `#` starts a comment."""
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(
-            f"trust file {path} is unreadable: {exc}", path=str(path)
-        ) from exc
-    verifiers: list[NoteVerifier] = []
-    for number, line in enumerate(lines, start=1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        try:
-            verifiers.append(NoteVerifier.from_vkey(text))
-        except (ValueError, VerificationError, ValidationError) as exc:
-            raise ConfigError(
-                f"{path}, line {number}: not a verifier key (name+hash+base64): {exc}",
-                path=str(path),
-            ) from exc
-    if not verifiers:
-        raise ConfigError(f"trust file {path} lists no keys", path=str(path))
-    return verifiers
-
-
 def verify_bundle(
-    bundle: dict[str, Any], trusted: list[NoteVerifier], *, min_signatures: int = 1
+    bundle: dict[str, Any],
+    trusted: TrustedKeys | Sequence[NoteVerifier],
+    *,
+    min_signatures: int | None = None,
 ) -> dict[str, Any]:
     """Check a bundle against trusted keys and return what it proves.
 
-    1. The checkpoint carries at least `min_signatures` signatures by trusted keys.
+    1. The checkpoint is signed by a node key and cosigned by at least
+       `min_signatures` witness keys. Below the trust file's witness threshold
+       `min_signatures` has no effect: it can only raise the requirement.
     2. The entry's leaf hash is included in the checkpoint's tree.
-    3. The transaction inside the entry is signed by a trusted department key.
+    3. The transaction inside the entry is signed by a department key that the
+       trust file lists under the transaction's department.
+
+    `trusted` is normally a `TrustedKeys` from a trust file. A plain list of
+    verifiers keeps the rule used before keys had roles: every key in it may
+    sign both, and `min_signatures` (default 1) counts all of them.
 
     Raises `VerificationError` naming the check that failed.
     """
@@ -139,9 +140,16 @@ def verify_bundle(
         proof = [base64.b64decode(p, validate=True) for p in bundle["inclusion_proof"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise VerificationError(f"bundle is malformed: {exc}") from exc
-    checkpoint, signers = open_checkpoint(
-        note, trusted, origin=origin, min_signatures=min_signatures
-    )
+    if isinstance(trusted, TrustedKeys):
+        checkpoint, signers = _check_checkpoint(note, origin, trusted, min_signatures)
+        tx_keys = trusted.departments
+    else:
+        # NOTE: without roles a department key can sign a checkpoint; callers
+        # that verify bundles from outside should pass a `TrustedKeys`.
+        checkpoint, signers = open_checkpoint(
+            note, trusted, origin=origin, min_signatures=min_signatures or 1
+        )
+        tx_keys = list(trusted)
     if bundle.get("tree_size", checkpoint.size) != checkpoint.size:
         raise VerificationError(
             f"bundle tree_size {bundle.get('tree_size')} differs from its checkpoint's "
@@ -162,11 +170,15 @@ def verify_bundle(
         tx = decode_transaction(entry_tx_bytes(entry))
     except (ValidationError, KeyError, ValueError) as exc:
         raise VerificationError(f"bundle transaction does not decode: {exc}") from exc
-    keys = [v.public_key for v in trusted if v.public_key.kid == tx.kid]
+    keys = [
+        v.public_key
+        for v in tx_keys
+        if v.name == tx.dept and v.public_key.kid == tx.kid
+    ]
     if not keys:
         raise VerificationError(
             f"transaction is signed with key {tx.kid} of {tx.dept!r}, which the trust "
-            "file does not list"
+            f"file does not list as a key of {tx.dept!r}"
         )
     tx.verify_signature(keys[0])
     if tx.id != bundle.get("tx_id", tx.id):
@@ -184,6 +196,39 @@ def verify_bundle(
         "root": checkpoint.root_hash.hex(),
         "checkpoint_signers": signers,
     }
+
+
+def _check_checkpoint(
+    note: bytes, origin: str, trusted: TrustedKeys, min_signatures: int | None
+) -> tuple[Checkpoint, list[str]]:
+    """Apply the checkpoint rule of `verify_bundle` and return the names that counted.
+
+    A node key is required because a node signs a checkpoint only when it
+    commits the block that reaches that size. Witness keys are department keys
+    too, and a department whose key left the node could sign a log it made up.
+    """
+    if origin != trusted.origin:
+        raise VerificationError(
+            f"bundle is from the log {origin[:80]!r}, but the trust file is for "
+            f"{trusted.origin!r}"
+        )
+    signatures = open_trusted_checkpoint(note, trusted, origin=origin)
+    needed = max(trusted.witness_threshold, min_signatures or 0)
+    if not signatures.nodes:
+        raise VerificationError(
+            "no node key signed the checkpoint, and a checkpoint counts only with a "
+            f"node's signature: {signatures.describe()}; node keys: "
+            f"{', '.join(sorted({v.name for v in trusted.nodes}))}"
+        )
+    if len(signatures.witnesses) < needed:
+        raise VerificationError(
+            f"the checkpoint has {len(signatures.witnesses)} witness cosignatures, "
+            f"fewer than the {needed} required (witness threshold "
+            f"{trusted.witness_threshold}"
+            + (f", requested {min_signatures}" if min_signatures else "")
+            + f"): {signatures.describe()}"
+        )
+    return signatures.checkpoint, [*signatures.nodes, *signatures.witnesses]
 
 
 def load_bundle(path: Path) -> dict[str, Any]:
