@@ -2,9 +2,11 @@
 pre-signed transactions.
 
 Status, the latest checkpoint and proofs are public: they reveal tree heads and
-hashes only, and anyone must be able to check the log. A presented checkpoint
-and a pre-signed transaction need no token either, because their signatures
-authenticate them.
+hashes only, and anyone must be able to check the log. A pre-signed
+transaction needs no token, because its signature authenticates it. A
+presented checkpoint needs a department token like the other write routes: a
+valid one can stop this node from committing, so each one is tied to a caller
+in the log.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import logging
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from govchain import audit as audit_trail
 from govchain.api._context import (
@@ -32,12 +35,14 @@ from govchain.crypto.keys import PublicKey
 from govchain.errors import ValidationError
 from govchain.evidence import export_bundle
 from govchain.evidence.keys import ledger_keys
+from govchain.evidence.trust import UntrustedCheckpointError
 from govchain.ledger import merkle
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.canonical import parse_canonical_json
 from govchain.ledger.store import LedgerStore
 from govchain.ledger.transaction import Transaction, transaction_from_dict
 from govchain.ledger.verify import verify_ledger
+from govchain.node._node import behind_checkpoint, behind_message
 from govchain.node.presented import check_presented_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -57,10 +62,16 @@ def healthz() -> dict[str, str]:
 
 @router.get("/v1/status")
 def status(store: ReadStore, ctx: Ctx) -> dict[str, Any]:
-    """Show the node id, block height, log size, roots and latest checkpoint."""
+    """Show the node id, block height, log size, roots and latest checkpoint.
+
+    `behind` is null unless a presented checkpoint proved that this ledger
+    lacks entries. It then gives that checkpoint's size, its node signers and
+    what to do, and the node commits no blocks.
+    """
     height = store.height()
     header = store.header(height)
     latest = store.latest_checkpoint()
+    behind = behind_checkpoint(store)
     return {
         "node": ctx.node.home.node_id,
         "origin": ctx.node.origin,
@@ -69,6 +80,13 @@ def status(store: ReadStore, ctx: Ctx) -> dict[str, Any]:
         "last_block_hash": header.hash if header else None,
         "log_root": header.log_root if header else None,
         "checkpoint": latest[1].decode("utf-8") if latest else None,
+        "behind": None
+        if behind is None
+        else {
+            "checkpoint_size": behind[0],
+            "signed_by": behind[1],
+            "message": behind_message(*behind),
+        },
     }
 
 
@@ -83,15 +101,34 @@ def latest_checkpoint(store: ReadStore) -> dict[str, Any]:
     return {"size": latest[0], "note": latest[1].decode("utf-8")}
 
 
-@router.post("/v1/checkpoints")
-def present_checkpoint(body: PresentedCheckpoint, ctx: Ctx) -> dict[str, Any]:
+@router.post(
+    "/v1/checkpoints",
+    responses={400: {"description": "No node or witness key signed the note."}},
+)
+def present_checkpoint(
+    body: PresentedCheckpoint, ctx: Ctx, caller: Caller, request: Request
+) -> Any:
     """Check a checkpoint that a peer or witness has seen against this ledger.
 
-    200 when consistent. 409 when it covers more than this ledger holds (the
-    node then stops committing until it catches up) or when the roots differ
-    (the ledgers forked). 422 when no key of this ledger signed it.
+    Only node and witness keys count; department keys never do. 200 when
+    consistent. 400 (reason `untrusted-checkpoint`) when no node or witness key
+    signed it, or when it covers more than this ledger contains and no node key
+    signed it; nothing changes then. 409 when a node key signed a checkpoint
+    covering more than this ledger holds (the node then stops committing until
+    a newer backup is restored) or when the roots differ (the ledgers forked).
+    422 when the note is malformed or a node or witness signature fails.
     """
-    size = check_presented_checkpoint(ctx.node, body.note.encode("utf-8"))
+    try:
+        size = check_presented_checkpoint(ctx.node, body.note.encode("utf-8"))
+    except UntrustedCheckpointError as exc:
+        # Rate-limited per client, because any department may send these.
+        ctx.refusals.refused(
+            client_of(request), "untrusted checkpoint", f"department {caller!r}"
+        )
+        return JSONResponse(
+            {"error": str(exc), "reason": "untrusted-checkpoint"}, status_code=400
+        )
+    logger.info("checkpoint of size %d presented by %s is consistent", size, caller)
     return {"consistent": True, "size": size}
 
 
@@ -229,9 +266,14 @@ def evidence(tx_id: str, store: ReadStore, caller: Caller) -> dict[str, Any]:
     return export_bundle(store, tx_id, ledger_keys(store))
 
 
+async def _body_bytes(request: Request) -> bytes:
+    return await request.body()
+
+
 @router.post("/v1/transactions", tags=["transactions"])
 def submit_transaction(
     body: SignedTransaction,
+    data: Annotated[bytes, Depends(_body_bytes)],
     request: Request,
     store: ReadStore,
     writer: Writer,
@@ -239,14 +281,18 @@ def submit_transaction(
 ) -> dict[str, Any]:
     """Submit a transaction signed by any member department; no token is needed.
 
-    The signature must verify under the department's current key, or the
-    request is refused with 401 and nothing reaches the ledger. A transaction
-    the rules reject is on the ledger, and the response carries its receipt.
+    The request body must be the transaction's canonical JSON bytes. The
+    signature must verify under the department's current key, or the request
+    is refused with 401 and nothing reaches the ledger. The node receives the
+    body bytes unchanged, so bytes that are not canonical (indented, or with
+    needless escapes) are on the ledger as rejected with reason `bad-encoding`.
+    A transaction the rules reject is on the ledger, and the response carries
+    its receipt.
     """
     tx = transaction_from_dict(body.model_dump())
     _check_signature(store, tx, ctx, client_of(request))
     request.state.department = tx.dept
-    receipt = writer.applied(writer.submit_one(tx))
+    receipt = writer.applied(writer.submit_data([data])[0])
     return {"receipt": receipt.to_dict()}
 
 

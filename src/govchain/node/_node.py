@@ -43,6 +43,30 @@ logger = logging.getLogger(__name__)
 
 #: Meta key holding the log size a presented checkpoint proved this node lacks.
 BEHIND_KEY = "behind_checkpoint_size"
+#: Meta key holding the comma-separated node keys that signed that checkpoint.
+BEHIND_SIGNERS_KEY = "behind_checkpoint_signers"
+
+
+def behind_checkpoint(store: LedgerStore) -> tuple[int, str] | None:
+    """Return the size and signers of a checkpoint this ledger is behind, if any."""
+    size = int(store.get_meta(BEHIND_KEY) or 0)
+    if size <= store.log_size():
+        return None
+    return size, store.get_meta(BEHIND_SIGNERS_KEY) or "an unrecorded node key"
+
+
+def behind_message(size: int, signers: str) -> str:
+    """Return the message for a ledger behind a checkpoint, with the next step."""
+    return (
+        f"this node's ledger is behind a checkpoint of size {size} signed by "
+        f"{signers}, so it commits no blocks: restore a newer backup of the node "
+        "home and start the node again, because it cannot catch up from a peer "
+        "by itself; see docs/operations.md"
+    )
+
+
+class NodeBehindError(IntegrityError):
+    """The node rejects writes because its ledger is behind a valid checkpoint."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +198,14 @@ class Node:
             self.store.height(),
             self.compact.size,
         )
+        behind = behind_checkpoint(self.store)
+        if behind is not None:
+            logger.warning(
+                "node %s has %d log entries: %s",
+                home.node_id,
+                self.compact.size,
+                behind_message(*behind),
+            )
 
     # -- life cycle -----------------------------------------------------------
 
@@ -414,7 +446,22 @@ class Node:
         returns the first one's receipt. Without a running committer the calling
         thread commits the pending batches itself.
         """
-        waiters = self.submit_bytes(tx.canonical_bytes() for tx in txs)
+        return self.submit_data([tx.canonical_bytes() for tx in txs], timeout=timeout)
+
+    def submit_data(
+        self, datas: list[bytes], *, timeout: float = 30.0
+    ) -> list[Receipt]:
+        """Submit transaction bytes as received and wait for their receipts.
+
+        The committer decodes the bytes, so bytes that are not canonical are
+        recorded as rejected with reason `bad-encoding`. Raises
+        `NodeBehindError` before queueing anything when the ledger is behind a
+        presented checkpoint, because no block would commit them.
+        """
+        behind = behind_checkpoint(self.store)
+        if behind is not None:
+            raise NodeBehindError(behind_message(*behind))
+        waiters = self.submit_bytes(datas)
         if self._thread is None:
             while any(not w.done() for w in waiters):
                 if not self.commit_next(timeout=0):
@@ -422,11 +469,21 @@ class Node:
         receipts: list[Receipt] = []
         for waiter in waiters:
             if not waiter.wait(timeout) or waiter.receipt is None:
-                raise TimeoutError(
-                    f"no block committed the transaction within {timeout} s"
-                )
+                message = f"no block committed the transaction within {timeout} s"
+                behind = behind_checkpoint(self.store)
+                if behind is not None:
+                    message += f": {behind_message(*behind)}"
+                raise TimeoutError(message)
             receipts.append(waiter.receipt)
         return receipts
+
+    def mark_behind(self, size: int, signers: list[str]) -> None:
+        """Record that a checkpoint signed by `signers` proves the log reached `size`.
+
+        The node commits no block until its log reaches `size`.
+        """
+        self.store.set_meta(BEHIND_SIGNERS_KEY, ", ".join(signers))
+        self.store.set_meta(BEHIND_KEY, str(size))
 
     def submit_one(self, tx: Transaction) -> Receipt:
         return self.submit([tx])[0]
@@ -461,12 +518,11 @@ class Node:
             datas, ids = self._new_transactions(batch.txs)
             if not datas:
                 return
-            behind = int(self.store.get_meta(BEHIND_KEY) or 0)
-            if behind > self.compact.size:
-                raise IntegrityError(
-                    f"node {self.home.node_id} has {self.compact.size} log entries "
-                    f"but a checkpoint for {behind} was presented; catch up from a "
-                    "peer before committing new blocks"
+            behind = behind_checkpoint(self.store)
+            if behind is not None:
+                raise NodeBehindError(
+                    f"node {self.home.node_id} has {self.compact.size} log entries: "
+                    f"{behind_message(*behind)}"
                 )
             result = self.applier.apply(
                 self.store,
