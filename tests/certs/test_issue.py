@@ -235,3 +235,31 @@ def test_images_and_card(setup: Setup) -> None:
     assert qr_svg(cert.qr_text).startswith("<svg")
     pdf = card_pdf(cert, issuer_name="广州市卫生健康委员会")
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("curve", ["p384", "x25519"])
+def test_register_key_of_unsupported_type_rejected(setup: Setup, curve: str) -> None:
+    # One such transaction must be rejected by itself, not stop its block.
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, x25519
+
+    public = (
+        ec.generate_private_key(ec.SECP384R1()).public_key()
+        if curve == "p384"
+        else x25519.X25519PrivateKey.generate().public_key()
+    )
+    spki = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    payload = {
+        "kid": hashlib.sha256(spki).hexdigest()[:16],
+        "public_key": base64.b64encode(spki).decode("ascii"),
+        "not_before": 0,
+        "not_after": 10**9,
+    }
+    receipt = setup.node.act(ISSUER, "cert.register_key", payload)
+    assert receipt.status == "rejected"
+    assert receipt.reason == "bad-payload"

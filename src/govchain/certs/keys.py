@@ -20,7 +20,7 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.signing
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -160,9 +160,21 @@ def key_from_certificate_der(der: bytes) -> PublicCertKey:
 
 
 def key_from_spki_der(spki: bytes) -> PublicCertKey:
-    public = serialization.load_der_public_key(spki)
+    """Return the key of a DER SubjectPublicKeyInfo.
+
+    Raises `ValueError` for bytes that are not one, or for a key of a type that
+    cannot sign certificates, so a ledger handler rejects the transaction.
+    """
+    try:
+        public = serialization.load_der_public_key(spki)
+    except UnsupportedAlgorithm as exc:
+        raise ValueError(f"public key of an unsupported type: {exc}") from exc
+    try:
+        algorithm = _algorithm_of(public)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
     spki = _spki(public)
-    return PublicCertKey(kid=kid_of(spki), alg=_algorithm_of(public), spki=spki)
+    return PublicCertKey(kid=kid_of(spki), alg=algorithm, spki=spki)
 
 
 def load_trust_file(path: Path) -> PublicCertKey:

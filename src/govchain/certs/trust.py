@@ -191,7 +191,12 @@ def store_from_records(records: dict[str, Any], *, source: str) -> TrustStore:
     """Build a `TrustStore` from `keys`, `templates` and `issuers` records."""
     store = TrustStore(source=source)
     for record in records.get("keys", []):
-        key = key_from_spki_der(base64.b64decode(record["public_key"]))
+        try:
+            key = key_from_spki_der(base64.b64decode(record["public_key"]))
+        except ValueError as exc:
+            raise VerificationError(
+                f"key {record.get('kid')} in the {source} is not usable: {exc}"
+            ) from exc
         if key.kid.hex() != record["kid"]:
             raise VerificationError(
                 f"key {record['kid']} in the {source} does not match its public key"

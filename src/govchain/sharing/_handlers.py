@@ -47,7 +47,7 @@ def _bad(message: str) -> ValidationError:
 def _parse_consortium(text: bytes) -> Consortium:
     import json
 
-    return Consortium.from_dict(json.loads(text), source="ledger state")
+    return Consortium.from_ledger(json.loads(text))
 
 
 def current_consortium(ctx: TxContext) -> Consortium:
