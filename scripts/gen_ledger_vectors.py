@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from govchain.crypto.keys import SCRYPT_N, SCRYPT_P, SCRYPT_R, SigningKey
 from govchain.datasets import rows_root, schema_hash
+from govchain.evidence.trust import TRUST_FORMAT
 from govchain.ledger import merkle
 from govchain.ledger.block import ZERO_HASH, BlockHeader
 from govchain.ledger.canonical import canonical_json
@@ -789,8 +790,22 @@ def checkpoint_note() -> tuple[Checkpoint, bytes]:
 
 
 def trust_file() -> str:
-    lines = ["# verifier keys of the vector ledger"]
-    lines += [NoteSigner(n, key(n)).verifier().vkey() for n in sorted(SEEDS)]
+    """Return the trust file of the vector ledger: node-1 is its node, and both
+    departments are witnesses hosted at genesis."""
+
+    def vkey(name: str) -> str:
+        return NoteSigner(name, key(name)).verifier().vkey()
+
+    departments = sorted(n for n in SEEDS if not n.startswith("node-"))
+    lines = [
+        "# verifier keys of the vector ledger",
+        f"format {TRUST_FORMAT}",
+        f"origin {ORIGIN}",
+        "witness-threshold 1",
+        f"node {vkey('node-1')}",
+    ]
+    lines += [f"witness {vkey(n)}" for n in departments]
+    lines += [f"department {vkey(n)}" for n in departments]
     return "\n".join(lines) + "\n"
 
 

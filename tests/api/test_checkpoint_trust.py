@@ -117,7 +117,8 @@ def test_node_checkpoint_stops_writes(api: Api) -> None:
         json={"title": "t", "fields": [], "level": 1, "sharing": "unconditional"},
     )
     assert time.monotonic() - started < 10
-    assert refused.status_code == 409, refused.text
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["reason"] == "node-behind"
     assert (
         f"this node's ledger is behind a checkpoint of size {size} signed by "
         "node-city-bdb" in refused.json()["error"]

@@ -13,6 +13,7 @@ from tests.api.api_support import CONSUMER, OPERATOR, OWNER, Api
 from govchain.crypto.keys import SigningKey
 from govchain.evidence.keys import historical_keys
 from govchain.ledger import merkle
+from govchain.ledger.canonical import canonical_json
 from govchain.ledger.checkpoint import (
     Checkpoint,
     NoteSigner,
@@ -150,7 +151,7 @@ def test_presented_checkpoint_consistent(api: Api) -> None:
     api.register()
     note = api.get("/v1/checkpoint").json()["note"]
     api.register()
-    response = api.post("/v1/checkpoints", json={"note": note})
+    response = api.post("/v1/checkpoints", OPERATOR, json={"note": note})
     assert response.status_code == 200
     assert response.json() == {"consistent": True, "size": 2}
 
@@ -163,7 +164,9 @@ def _note(api: Api, size: int, root: bytes) -> str:
 
 def test_presented_checkpoint_forked(api: Api) -> None:
     api.register()
-    response = api.post("/v1/checkpoints", json={"note": _note(api, 2, b"\x07" * 32)})
+    response = api.post(
+        "/v1/checkpoints", OPERATOR, json={"note": _note(api, 2, b"\x07" * 32)}
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["reason"] == "integrity-error"
@@ -171,7 +174,9 @@ def test_presented_checkpoint_forked(api: Api) -> None:
 
 
 def test_presented_checkpoint_ahead(api: Api) -> None:
-    response = api.post("/v1/checkpoints", json={"note": _note(api, 9, b"\x07" * 32)})
+    response = api.post(
+        "/v1/checkpoints", OPERATOR, json={"note": _note(api, 9, b"\x07" * 32)}
+    )
     assert response.status_code == 409
     assert "older backup" in response.json()["error"]
     assert api.node.store.get_meta(BEHIND_KEY) == "9"
@@ -181,9 +186,9 @@ def test_presented_checkpoint_unknown_signer(api: Api) -> None:
     body = Checkpoint(api.node.origin, 1, b"\x07" * 32).body()
     stranger = NoteSigner("node-stranger", SigningKey.generate())
     note = sign_note(body, [stranger]).decode("utf-8")
-    response = api.post("/v1/checkpoints", json={"note": note})
-    assert response.status_code == 422
-    assert response.json()["reason"] == "verification-failed"
+    response = api.post("/v1/checkpoints", OPERATOR, json={"note": note})
+    assert response.status_code == 400
+    assert response.json()["reason"] == "untrusted-checkpoint"
 
 
 def test_audit_time_filters(api: Api) -> None:
@@ -208,9 +213,18 @@ def test_evidence_unknown_transaction_404(api: Api) -> None:
     assert response.json()["reason"] == "unknown-transaction"
 
 
+def _post_canonical(api: Api, body: dict[str, Any]) -> httpx.Response:
+    # The route takes the canonical bytes; httpx's json= adds whitespace.
+    return api.client.post(
+        "/v1/transactions",
+        content=canonical_json(body),
+        headers={"Content-Type": "application/json"},
+    )
+
+
 def test_presigned_transaction_applied(api: Api) -> None:
     body = _signed_register(api, 1000, title="床位", level=1, sharing="unconditional")
-    response = api.post("/v1/transactions", json=body)
+    response = _post_canonical(api, body)
     assert response.status_code == 200, response.text
     receipt = response.json()["receipt"]
     assert receipt["status"] == "applied"
@@ -221,7 +235,7 @@ def test_presigned_transaction_applied(api: Api) -> None:
 
 def test_presigned_transaction_rejected_on_ledger(api: Api) -> None:
     body = _signed_register(api, 1000, title="床位", level=1)
-    response = api.post("/v1/transactions", json=body)
+    response = _post_canonical(api, body)
     assert response.status_code == 422
     result = response.json()
     assert result["reason"] == "bad-payload"

@@ -21,9 +21,10 @@ logger = logging.getLogger(__name__)
 #: size in memory, so raise it only with memory to match.
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 
-#: Lower caps for routes that take no token, so an anonymous caller cannot make
-#: the server parse a large body. A transaction is at most `MAX_TX_BYTES` in its
-#: canonical form; twice that leaves room for a client's whitespace.
+#: Lower caps for routes whose bodies are small: transactions take no token, so
+#: an anonymous caller cannot make the server read a large body, and a
+#: checkpoint note is a few hundred bytes. A transaction is at most
+#: `MAX_TX_BYTES` in its canonical form; twice that leaves room for whitespace.
 ROUTE_MAX_BODY_BYTES = {
     "/v1/transactions": 2 * MAX_TX_BYTES,
     "/v1/checkpoints": 64 * 1024,

@@ -13,7 +13,7 @@ any other. The status follows the error:
 | other `ValidationError`, malformed request, failed proof       | 422    |
 | `ConfigError`                                                  | 400    |
 | `IntegrityError`: the ledger disagrees with itself or a peer   | 409    |
-| no block committed in time                                     | 503    |
+| no block committed in time; node behind a newer checkpoint     | 503    |
 
 A rejected transaction's reason decides between 403, 404 and 422. An error
 raised before any transaction decides by its class: `PolicyError` is 403.
@@ -38,6 +38,7 @@ from govchain.errors import (
     VerificationError,
 )
 from govchain.node import Receipt
+from govchain.node._node import NodeBehindError
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ def status_for(exc: GovchainError, receipt: Receipt | None = None) -> int:
         return 403 if policy else 422
     if isinstance(exc, ConfigError):
         return 400
+    if isinstance(exc, NodeBehindError):
+        # The node is healthy but will not write until an operator restores it.
+        return 503
     if isinstance(exc, IntegrityError):
         return 409
     if isinstance(exc, VerificationError):
@@ -125,6 +129,8 @@ def reason_for(exc: GovchainError) -> str:
         return Unauthenticated.reason
     if isinstance(exc, ConfigError):
         return "config-error"
+    if isinstance(exc, NodeBehindError):
+        return "node-behind"
     if isinstance(exc, IntegrityError):
         return "integrity-error"
     if isinstance(exc, VerificationError):

@@ -51,7 +51,7 @@ from govchain.errors import (
 )
 from govchain.evidence import read_trust_file
 from govchain.evidence.archive_bag import verify_archive_bag
-from govchain.evidence.keys import trust_file_text
+from govchain.evidence.keys import trusted_keys
 from govchain.ledger.checkpoint import NoteVerifier
 
 logger = logging.getLogger(__name__)
@@ -283,13 +283,11 @@ def _trusted(state: CliState, trust: Path | None) -> list[NoteVerifier]:
             "--trust FILE with the verifier keys of the ledger"
         ) from exc
     try:
-        text = trust_file_text(ledger)
+        keys = trusted_keys(ledger)
     finally:
         ledger.close()
     err_console.print("note: trusting the keys of the local node home")
-    return [
-        NoteVerifier.from_vkey(line) for line in text.splitlines() if line[:1] != "#"
-    ]
+    return keys
 
 
 @app.command("verify-item")
