@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -97,6 +98,10 @@ def test_stuck_node_warns_at_start(
         )
     finally:
         restored.close()
+
+    status = _govchain(backup, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert "restore a newer backup" in json.loads(status.stdout)["behind"]
 
     caplog.set_level(logging.WARNING, logger="govchain.node._node")
     reopened = Node(NodeHome(backup))

@@ -32,6 +32,7 @@ from govchain.cli._context import (
 )
 from govchain.ledger.verify import verify_ledger
 from govchain.node import NodeHome, init_node
+from govchain.node._node import behind_checkpoint, behind_message
 
 app = typer.Typer(
     name="govchain",
@@ -133,14 +134,18 @@ def status(
             "log_root": header.log_root if header else None,
             "checkpoint": latest[1].decode("utf-8") if latest else None,
         }
+        behind = behind_checkpoint(store)
+        info["behind"] = behind_message(*behind) if behind else None
     finally:
         store.close()
     if as_json:
         print_json(info)
         return
     for key, value in info.items():
-        if key != "checkpoint":
+        if key not in ("checkpoint", "behind"):
             console.print(f"{key:16} {value}")
+    if info["behind"]:
+        err_console.print(f"warning: {info['behind']}", highlight=False)
     if info["checkpoint"]:
         console.print("latest checkpoint:")
         print_raw(str(info["checkpoint"]))

@@ -610,8 +610,12 @@ def _error_from(status: int, data: Any, dept: str) -> GovchainError:
             return VerificationError(message)
         return ValidationError(message, reason=reason)
     if status == 400:
+        if reason == "untrusted-checkpoint":
+            return VerificationError(message)
         return ConfigError(message)
     if status == 409:
+        return IntegrityError(message)
+    if status == 503 and reason == "node-behind":
         return IntegrityError(message)
     return GovchainError(f"the server failed ({status}): {message}")
 

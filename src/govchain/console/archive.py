@@ -36,9 +36,8 @@ from govchain.console._web import (
 )
 from govchain.console.jobs import Progress
 from govchain.errors import GovchainError
-from govchain.evidence.keys import ledger_keys
+from govchain.evidence.keys import trusted_keys
 from govchain.ledger.canonical import canonical_json
-from govchain.ledger.checkpoint import NoteVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +123,7 @@ def item_page(
     server_check: dict[str, Any] | None = None
     client_input = "null"
     if proof is not None:
-        keys = api.read(ledger_keys)
-        trusted = [NoteVerifier(n, k) for n, k in keys.items()]
+        trusted = api.read(trusted_keys)
         try:
             server_check = {
                 "ok": True,

@@ -31,10 +31,9 @@ from govchain.console._web import (
 )
 from govchain.errors import GovchainError, ValidationError
 from govchain.evidence import export_bundle, verify_bundle
-from govchain.evidence.keys import ledger_keys
+from govchain.evidence.keys import ledger_keys, trusted_keys
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.canonical import canonical_json
-from govchain.ledger.checkpoint import NoteVerifier
 from govchain.ledger.store import LedgerStore
 
 logger = logging.getLogger(__name__)
@@ -148,11 +147,11 @@ def record_page(tx_id: str, request: Request, session: Viewer) -> HTMLResponse:
     every role may open a record. The trail and its filters stay for auditors.
     """
     bundle = _bundle(request, tx_id)
-    keys = ledger_keys_of(request)
+    trusted = console_state(request).api.read(trusted_keys)
     try:
         server_check: dict[str, Any] = {
             "ok": True,
-            **verify_bundle(bundle, [NoteVerifier(n, k) for n, k in keys.items()]),
+            **verify_bundle(bundle, trusted),
         }
     except GovchainError as exc:
         logger.warning("evidence of %s does not verify: %s", tx_id, exc)
@@ -178,10 +177,6 @@ def record_page(tx_id: str, request: Request, session: Viewer) -> HTMLResponse:
         client_input=json.dumps(client_input, ensure_ascii=True).replace("</", "<\\/"),
         can_trail=session.user.role in AUDIT_ROLES,
     )
-
-
-def ledger_keys_of(request: Request) -> dict[str, Any]:
-    return console_state(request).api.read(ledger_keys)
 
 
 def _decoded(entry: dict[str, Any]) -> dict[str, Any] | None:
