@@ -32,6 +32,22 @@ class TrailQuery:
     newest_first: bool = False
     tx_ids: frozenset[str] | None = None
 
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValidationError(
+                f"limit {self.limit} must be 1 or more", reason="bad-request"
+            )
+        if (
+            self.since is not None
+            and self.until is not None
+            and self.since >= self.until
+        ):
+            raise ValidationError(
+                f"since ({format_time(self.since)}) is not before until "
+                f"({format_time(self.until)}); swap them or widen the range",
+                reason="bad-request",
+            )
+
 
 def trail(store: LedgerStore, query: TrailQuery) -> list[dict[str, Any]]:
     """Return the matching transactions as plain records, in the query's order.

@@ -356,3 +356,10 @@ def test_rotate_key_changes_kid(api: Api) -> None:
     assert response.status_code == 200
     listed = api.get("/v1/consortium/departments", OWNER).json()["departments"]
     assert {d["id"]: d["kid"] for d in listed}["tianhe-market"] == key.kid
+
+
+def test_audit_empty_range_rejected(api: Api) -> None:
+    params = {"since": "2026-03-02", "until": "2026-03-01"}
+    response = api.get("/v1/audit", OPERATOR, params=params)
+    assert response.status_code == 422
+    assert "is not before until" in response.json()["error"]

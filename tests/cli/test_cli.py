@@ -498,3 +498,17 @@ def test_catalog_import_checks_level_first(home: Path) -> None:
     assert result.returncode == 2
     assert "--level" in result.stderr
     assert "province, city, county" in result.stderr
+
+
+BAD_AUDIT_FILTERS = [
+    (["--since", "2026-03-02", "--until", "2026-03-01"], "is not before until"),
+    (["--department", "nobody"], "not a member department"),
+    (["--limit", "-1"], "must be 1 or more"),
+]
+
+
+def test_audit_rejects_bad_filters(home: Path) -> None:
+    for args, words in BAD_AUDIT_FILTERS:
+        result = govchain(home, "audit", *args)
+        assert result.returncode == 2, args
+        assert words in result.stderr

@@ -24,6 +24,7 @@ from govchain.errors import ConfigError
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
 from govchain.evidence.bundle import load_bundle
 from govchain.evidence.keys import ledger_keys, trust_file_text
+from govchain.ledger.apply import DEPT_NS
 from govchain.node.presented import check_presented_checkpoint
 
 app = typer.Typer(
@@ -59,6 +60,12 @@ def audit(
     state: CliState = ctx.obj
     store = state.read_store()
     try:
+        if department and store.get(DEPT_NS, department) is None:
+            raise typer.BadParameter(
+                f"{department!r} is not a member department; list them with "
+                "`govchain consortium list`",
+                param_hint="--department",
+            )
         rows = audit_trail.trail(store, query)
     finally:
         store.close()

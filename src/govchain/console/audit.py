@@ -79,11 +79,15 @@ def trail_page(
             errors["person"] = t("audit.bad_person")
         else:
             person_tx = frozenset(state.sessions.transactions_of(person))
+    start, end = times["since"], times["until"]
+    if start is not None and end is not None and start >= end:
+        errors["until"] = t("audit.bad_range")
+        start = end = None
     query = audit_trail.TrailQuery(
         resource=resource.strip() or None,
         department=department or None,
-        since=times["since"],
-        until=times["until"],
+        since=start,
+        until=end,
         limit=TRAIL_LIMIT,
         tx_ids=person_tx,
     )
