@@ -363,3 +363,18 @@ def test_audit_empty_range_rejected(api: Api) -> None:
     response = api.get("/v1/audit", OPERATOR, params=params)
     assert response.status_code == 422
     assert "is not before until" in response.json()["error"]
+
+
+def test_resubmission_after_rotation_returns_receipt(api: Api) -> None:
+    body = _signed_register(api, 1000, title="床位", level=1, sharing="unconditional")
+    first = _post_canonical(api, body)
+    assert first.status_code == 200, first.text
+    rotated = api.post(
+        f"/v1/consortium/departments/{OWNER}/rotate-key",
+        OPERATOR,
+        json={"public_key": SigningKey.generate().public_key.to_b64()},
+    )
+    assert rotated.status_code == 200, rotated.text
+    again = _post_canonical(api, body)
+    assert again.status_code == 200, again.text
+    assert again.json()["receipt"] == first.json()["receipt"]
