@@ -7,13 +7,12 @@ that leave the node home unchanged share one home.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from tests.archive.conftest import make_folder, write_meta
+from tests.cli_support import run_govchain
 
 import govchain.data
 from govchain.archive.anchoring import file_sha256
@@ -24,16 +23,7 @@ CONSORTIUM = Path(govchain.data.__file__).parent / "consortium" / "demo.toml"
 
 
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_govchain(*args, home=home)
 
 
 def _init(path: Path) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_support import run_govchain
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -17,18 +18,7 @@ PASSPHRASE = "correct horse battery staple"
 def govchain(
     home: Path, *args: str, passphrase: str | None = PASSPHRASE
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    if passphrase is not None:
-        env["GOVCHAIN_PASSPHRASE"] = passphrase
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_govchain(*args, home=home, passphrase=passphrase)
 
 
 @pytest.fixture

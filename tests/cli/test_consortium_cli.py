@@ -7,12 +7,11 @@ GB 11643 check character.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_support import run_govchain
 
 from govchain.crypto.keys import SigningKey
 from govchain.identifiers.cn import ric
@@ -24,16 +23,7 @@ ID_NUMBER = ID_BODY + ric.calc_check_char(ID_BODY)
 
 
 def govchain(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_govchain(*args, home=home)
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_support import run_govchain
 from typer.testing import CliRunner, Result
 
 import govchain.data as packaged_data
@@ -21,16 +20,7 @@ PASSWORD = "a-long-enough-password"
 def govchain(
     home: Path, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        check=False,
-    )
+    return run_govchain(*args, home=home, stdin=stdin)
 
 
 @pytest.fixture(scope="module")

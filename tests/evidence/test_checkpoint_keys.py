@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_support import run_govchain
 
 from govchain.crypto.keys import SigningKey
 from govchain.errors import ConfigError, VerificationError
@@ -101,18 +99,6 @@ def _only_node_signature(bundle: dict[str, Any]) -> dict[str, Any]:
     kept = [line for line in signatures.splitlines() if line.startswith("— node-")]
     assert len(kept) == 1
     return {**bundle, "checkpoint": body + "\n\n" + kept[0] + "\n"}
-
-
-def _govchain(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 def test_trust_file_roles(exported: tuple[dict[str, Any], Path], node: Node) -> None:
@@ -251,7 +237,7 @@ def test_cli_verify_explains_rejection(
     bundle, trust = exported
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(_only_node_signature(bundle), ensure_ascii=False))
-    done = _govchain("evidence", "verify", str(path), "--trust", str(trust))
+    done = run_govchain("evidence", "verify", str(path), "--trust", str(trust))
     assert done.returncode == 1, done.stdout
     assert "fewer than the 2 required" in done.stderr
     assert "Traceback" not in done.stderr
@@ -264,10 +250,10 @@ def test_cli_min_signatures_below_threshold(
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle, ensure_ascii=False))
     args = ("evidence", "verify", str(path), "--trust", str(trust))
-    low = _govchain(*args, "--min-signatures", "1")
+    low = run_govchain(*args, "--min-signatures", "1")
     assert low.returncode == 2
     assert "below the witness threshold 2" in low.stderr
-    high = _govchain(*args, "--min-signatures", "3", "--json")
+    high = run_govchain(*args, "--min-signatures", "3", "--json")
     assert high.returncode == 0, high.stderr
     assert json.loads(high.stdout)["ok"] is True
 
@@ -280,7 +266,7 @@ def test_cli_old_trust_file_rejected(
     path.write_text(json.dumps(bundle, ensure_ascii=False))
     old = tmp_path / "old.keys"
     old.write_text(bundle["keys"][next(iter(bundle["keys"]))] + "\n")
-    done = _govchain("evidence", "verify", str(path), "--trust", str(old))
+    done = run_govchain("evidence", "verify", str(path), "--trust", str(old))
     assert done.returncode == 2
     assert "bare verifier keys" in done.stderr
     assert "govchain keys --out FILE" in done.stderr
@@ -291,7 +277,7 @@ def test_cli_export_missing_folder(
 ) -> None:
     bundle, _trust = exported
     out = tmp_path / "missing" / "x.json"
-    done = _govchain(
+    done = run_govchain(
         "--home",
         str(node.home.path),
         "evidence",

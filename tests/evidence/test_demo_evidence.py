@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def _govchain(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+from tests.cli_support import run_govchain
 
 
 def test_demo_bundle_verifies(tmp_path: Path) -> None:
     home = tmp_path / "demo-home"
-    demo = _govchain("--home", str(home), "demo", "--no-serve")
+    demo = run_govchain("--home", str(home), "demo", "--no-serve")
     assert demo.returncode == 0, demo.stderr
     bundle = home / "evidence-approval.json"
     trust = home / "trust.keys"
-    done = _govchain("evidence", "verify", str(bundle), "--trust", str(trust), "--json")
+    done = run_govchain(
+        "evidence", "verify", str(bundle), "--trust", str(trust), "--json"
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["ok"] is True

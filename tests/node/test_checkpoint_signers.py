@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_support import run_govchain
 
 from govchain.crypto.keys import SigningKey
 from govchain.errors import IntegrityError
@@ -51,15 +50,7 @@ def _admit_outsider(node: Node) -> SigningKey:
 
 
 def _govchain(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCHAIN_")}
-    return subprocess.run(
-        [sys.executable, "-m", "govchain", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_govchain(*args, home=home)
 
 
 def test_department_note_changes_nothing(node: Node) -> None:
