@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tests.api.api_support import CONSUMER, FIELDS, OWNER, ROWS, Api
 
 from govchain.datasets import Dataset
@@ -154,3 +155,21 @@ def test_retire_hides_from_search(api: Api) -> None:
     params = {"include_retired": "true"}
     found = api.get("/v1/catalog/resources", OWNER, params=params).json()
     assert resource_id in {r["id"] for r in found["resources"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "words"),
+    [
+        ({"sharing": "bogus"}, 422, "not a sharing type"),
+        ({"level": "9"}, 422, "levels run from 1 to 4"),
+        ({"department": "nosuch"}, 404, "not a member department"),
+        ({"department": "110101199003074514"}, 404, "<ID number>"),
+    ],
+)
+def test_search_rejects_filters_nothing_matches(
+    api: Api, params: dict[str, str], status: int, words: str
+) -> None:
+    response = api.get("/v1/catalog/resources", OWNER, params=params)
+    assert response.status_code == status
+    assert words in response.json()["error"]
+    assert "110101199003074514" not in response.text

@@ -378,3 +378,9 @@ def test_resubmission_after_rotation_returns_receipt(api: Api) -> None:
     again = _post_canonical(api, body)
     assert again.status_code == 200, again.text
     assert again.json()["receipt"] == first.json()["receipt"]
+
+
+def test_audit_unknown_department_rejected(api: Api) -> None:
+    response = api.get("/v1/audit", OPERATOR, params={"department": "nosuch"})
+    assert response.status_code == 404
+    assert response.json()["reason"] == "unknown-department"

@@ -109,6 +109,7 @@ def search(
         level=level,
         include_retired=include_retired,
     )
+    service.check_query(store, query)
     found = service.search(store, query, limit=limit)
     return {"count": len(found), "resources": found}
 

@@ -36,6 +36,7 @@ from govchain.errors import ValidationError
 from govchain.evidence import export_bundle
 from govchain.evidence.keys import ledger_keys
 from govchain.evidence.trust import UntrustedCheckpointError
+from govchain.governance.personal_data import mask_personal_data
 from govchain.ledger import merkle
 from govchain.ledger.apply import DEPT_NS
 from govchain.ledger.canonical import parse_canonical_json
@@ -252,6 +253,12 @@ def audit(
         until=audit_trail.parse_time(until) if until else None,
         limit=limit,
     )
+    if department and store.get(DEPT_NS, department) is None:
+        raise ValidationError(
+            f"department {mask_personal_data(department[:80])!r} is not a member "
+            "department; list them at /v1/consortium/departments",
+            reason="unknown-department",
+        )
     rows = audit_trail.trail(store, query)
     return {"count": len(rows), "transactions": rows}
 

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govchain.catalog._handlers import RESOURCE_NS, VERSION_NS, free_text_of
+from govchain.catalog._handlers import (
+    RESOURCE_NS,
+    SHARING_TYPES,
+    VERSION_NS,
+    free_text_of,
+)
 from govchain.catalog.importer import Agency, read_catalog
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
@@ -159,6 +164,31 @@ def _matches(record: dict[str, Any], query: SearchQuery) -> bool:
         ).casefold()
         return needle in haystack
     return True
+
+
+def check_query(state: StateReader, query: SearchQuery) -> None:
+    """Raise `ValidationError` for a filter that no resource can match.
+
+    An unknown sharing type, level or department is a typing mistake, and an
+    empty result would read as "no such resources".
+    """
+    if query.sharing and query.sharing not in SHARING_TYPES:
+        raise ValidationError(
+            f"sharing {query.sharing[:40]!r} is not a sharing type; use one of "
+            f"{', '.join(SHARING_TYPES)}",
+            reason="bad-request",
+        )
+    if query.level is not None and not 1 <= query.level <= 4:
+        raise ValidationError(
+            f"level {query.level} does not exist; levels run from 1 to 4",
+            reason="bad-request",
+        )
+    if query.department and state.get(DEPT_NS, query.department) is None:
+        raise ValidationError(
+            f"department {mask_personal_data(query.department[:80])!r} is not a member "
+            "department; list them at /v1/consortium/departments",
+            reason="unknown-department",
+        )
 
 
 def search(

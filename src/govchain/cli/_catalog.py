@@ -21,6 +21,7 @@ from govchain.cli._context import (
 from govchain.cli._remote import ApiClient
 from govchain.consortium._model import LEVELS
 from govchain.datasets import DatasetStore
+from govchain.governance.personal_data import mask_personal_data
 from govchain.ledger.apply import DEPT_NS
 from govchain.tabular import read_table
 
@@ -289,7 +290,8 @@ def search(
     try:
         if department and store.get(DEPT_NS, department) is None:
             raise typer.BadParameter(
-                f"{department!r} is not a member department; list them with "
+                f"{mask_personal_data(department[:80])!r} is not a member department; "
+                "list them with "
                 "`govchain consortium list`",
                 param_hint="--department",
             )

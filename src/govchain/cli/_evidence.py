@@ -24,6 +24,7 @@ from govchain.errors import ConfigError
 from govchain.evidence import export_bundle, read_trust_file, verify_bundle
 from govchain.evidence.bundle import load_bundle
 from govchain.evidence.keys import ledger_keys, trust_file_text
+from govchain.governance.personal_data import mask_personal_data
 from govchain.ledger.apply import DEPT_NS
 from govchain.node.presented import check_presented_checkpoint
 
@@ -62,7 +63,8 @@ def audit(
     try:
         if department and store.get(DEPT_NS, department) is None:
             raise typer.BadParameter(
-                f"{department!r} is not a member department; list them with "
+                f"{mask_personal_data(department[:80])!r} is not a member department; "
+                "list them with "
                 "`govchain consortium list`",
                 param_hint="--department",
             )
