@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import nacl.bindings
+
 from govchain.consortium._reading import Report
 from govchain.consortium.config import DEPARTMENT_FIELDS, read_department
 from govchain.crypto.keys import KeyFormatError, PublicKey
@@ -174,6 +176,13 @@ def _read_key(payload: Mapping[str, Any], *, tx_type: str) -> PublicKey:
             f"{tx_type}: payload field public_key is invalid: {exc}; give a "
             "32-byte Ed25519 public key in base64"
         ) from exc
+    # A point of small order, or one off the curve, is a valid encoding under
+    # which libsodium rejects every signature: the department could never sign.
+    if not nacl.bindings.crypto_core_ed25519_is_valid_point(key.raw):
+        raise _bad(
+            f"{tx_type}: payload field public_key {key.kid} is not a usable Ed25519 "
+            "public key (off the curve or of small order); generate a new key pair"
+        )
     return key
 
 
