@@ -319,3 +319,27 @@ def test_import_with_standard_keeps_invalid_cells(node: Node, tmp_path: Path) ->
     assert imported.rows == 2
     assert imported.report is not None
     assert imported.report.errors == 1
+
+
+def test_import_refuses_agency_with_personal_data(node: Node, tmp_path: Path) -> None:
+    # The agency is not admitted and its rows are refused; nothing with the
+    # number is signed, so the ledger never holds it.
+    from govchain.identifiers.cn import ric
+
+    number = "44010419850612345" + ric.calc_check_char("44010419850612345")
+    catalog_file = tmp_path / "catalog.csv"
+    catalog_file.write_text(
+        "資料名稱,資料集提供機關,資料集描述\n"
+        "測試資料A,390010000A 【新測試局】,描述A\n"
+        f"測試資料B,390020000A 【機關{number}】,描述B\n",
+        "utf-8",
+    )
+    report = catalog.import_catalog(node, catalog_file, region="440100")
+    assert report.admitted == ["390010000a"]
+    assert [row for row, _id in report.registered] == [2]
+    assert [row for row, _column, _reason in report.refused] == [3]
+    assert "agency not admitted: personal-data" in report.refused[0][2]
+    assert number not in report.refused[0][2]
+    assert node.store.get("dept", "390020000a") is None
+    assert "390020000a" not in node.dept_keys
+    assert number.encode() not in node.store.path.read_bytes()

@@ -21,6 +21,8 @@ from govchain.catalog._handlers import (
     free_text_of,
 )
 from govchain.catalog.importer import Agency, read_catalog
+from govchain.consortium._membership import check_admission
+from govchain.crypto.keys import SigningKey
 from govchain.datasets import Dataset, DatasetStore
 from govchain.errors import ValidationError
 from govchain.governance.personal_data import (
@@ -267,21 +269,32 @@ def import_catalog(
             reason="unknown-region",
         )
     admissions = []
+    unadmitted: dict[str, str] = {}
     for agency in parsed.agencies:
         dept = department_id(agency)
         if node.store.get(DEPT_NS, dept) is not None:
             continue
-        key = node.host_department(dept)
-        admit = {
-            "department": {
-                "id": dept,
-                "name": agency.name,
-                "region": region,
-                "level": level,
-                "line": line,
-            },
-            "public_key": key.public_key.to_b64(),
+        department = {
+            "id": dept,
+            "name": agency.name,
+            "region": region,
+            "level": level,
+            "line": line,
         }
+        # Checked before a key is made and anything signed: a rejected admission
+        # would keep an agency name holding an ID number on the ledger. The
+        # throwaway key only lets the check run; the hosted key is made after.
+        trial = {
+            "department": department,
+            "public_key": SigningKey.generate().public_key.to_b64(),
+        }
+        try:
+            check_admission(node.store, trial)
+        except ValidationError as exc:
+            unadmitted[dept] = f"agency not admitted: {exc.reason}: {exc}"
+            continue
+        key = node.host_department(dept)
+        admit = {"department": department, "public_key": key.public_key.to_b64()}
         admissions.append(node.sign(operator, "consortium.admit", admit))
     for tx, receipt in zip(admissions, node.submit(admissions), strict=True):
         if not receipt.applied:
@@ -294,6 +307,9 @@ def import_catalog(
     txs = []
     for entry in parsed.entries:
         owner = department_id(entry.agency)
+        if owner in unadmitted:
+            report.refused.append((entry.row, "", unadmitted[owner]))
+            continue
         digest = hashlib.sha256(
             f"{entry.title}\n{entry.description}".encode()
         ).hexdigest()
