@@ -4,10 +4,12 @@ pre-signed transactions and membership changes."""
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 from typing import Any
 
 import httpx
+import pytest
 from tests.api.api_support import CONSUMER, OPERATOR, OWNER, Api
 
 from govchain.crypto.keys import SigningKey
@@ -384,3 +386,28 @@ def test_audit_unknown_department_rejected(api: Api) -> None:
     response = api.get("/v1/audit", OPERATOR, params={"department": "nosuch"})
     assert response.status_code == 404
     assert response.json()["reason"] == "unknown-department"
+
+
+def test_mistyped_id_number_masked(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    from govchain.api.server import PathOnlyFilter
+    from govchain.identifiers.cn import ric
+
+    number = "44010419850612345" + ric.calc_check_char("44010419850612345")
+    path = f"/v1/consortium/departments/{number}/rotate-key"
+    caplog.set_level(logging.INFO, logger="govchain.api._errors")
+    response = api.post(path, OPERATOR, json={})
+    assert response.status_code in (404, 422)
+    assert number not in response.text
+    assert all(number not in r.getMessage() for r in caplog.records)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        "%s %s %s %s %d",
+        ("127.0.0.1:1", "POST", path + "?x=1", "1.1", 404),
+        None,
+    )
+    PathOnlyFilter().filter(record)
+    assert number not in record.getMessage()
+    assert "<ID number>" in record.getMessage()

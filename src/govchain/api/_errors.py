@@ -37,6 +37,7 @@ from govchain.errors import (
     ValidationError,
     VerificationError,
 )
+from govchain.governance.personal_data import mask_personal_data
 from govchain.node import Receipt
 from govchain.node._node import NodeBehindError
 
@@ -173,7 +174,7 @@ async def _govchain_error(request: Request, exc: Exception) -> JSONResponse:
             logging.WARNING if forbidden else logging.INFO,
             "%s %s by %s refused with %d: %s (tx %s)",
             request.method,
-            request.url.path,
+            mask_personal_data(request.url.path),
             getattr(request.state, "department", "an unauthenticated client"),
             status,
             body["reason"],
@@ -217,7 +218,7 @@ async def _timeout(request: Request, exc: Exception) -> JSONResponse:
     logger.warning(
         "%s %s timed out waiting for a block: %s",
         request.method,
-        request.url.path,
+        mask_personal_data(request.url.path),
         exc,
     )
     return JSONResponse(

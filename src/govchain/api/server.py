@@ -25,6 +25,7 @@ from govchain.api.announce import api_url, remove_api_file, write_api_file
 from govchain.api.app import create_app
 from govchain.api.auth import ensure_tokens
 from govchain.errors import ConfigError
+from govchain.governance.personal_data import mask_personal_data
 from govchain.node import Node, NodeHome
 
 logger = logging.getLogger(__name__)
@@ -107,10 +108,13 @@ def _prepare(
 
 
 class PathOnlyFilter(logging.Filter):
-    """Drop the query string from the request line of uvicorn's access log.
+    """Drop the query string from the request line of uvicorn's access log,
+    and mask ID and mobile numbers in the path.
 
     A query string may contain personal data, such as an uploaded file's name
-    in `POST /v1/data/validate?filename=...`, and logs keep no personal data.
+    in `POST /v1/data/validate?filename=...`, and a path may contain a mistyped
+    id (`/v1/consortium/departments/<ID number>/rotate-key`). Logs keep no
+    personal data.
     uvicorn 0.55 logs each request with the arguments (client address,
     method, path with query, HTTP version, status code), as its
     `AccessFormatter` expects. A record of another shape is logged unchanged,
@@ -120,7 +124,7 @@ class PathOnlyFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            path = args[2].split("?", 1)[0]
+            path = mask_personal_data(args[2].split("?", 1)[0])
             record.args = (args[0], args[1], path, args[3], args[4])
         return True
 

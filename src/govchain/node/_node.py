@@ -22,6 +22,7 @@ from typing import Any
 from govchain._types import BlockHash, TxId
 from govchain.crypto.keys import PublicKey, SigningKey, read_key_store, write_key_store
 from govchain.errors import ConfigError, IntegrityError, ValidationError
+from govchain.governance.personal_data import mask_personal_data
 from govchain.ledger import merkle
 from govchain.ledger.apply import BatchApplier
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
@@ -318,8 +319,8 @@ class Node:
         """
         if dept not in self.dept_keys:
             raise ValidationError(
-                f"department {dept!r} is not hosted on this node; pass its new "
-                "public key instead",
+                f"department {mask_personal_data(dept[:80])!r} is not hosted on this "
+                "node; pass its new public key instead",
                 reason="not-hosted",
             )
         config = self.store.get("consortium", "config")
@@ -365,7 +366,8 @@ class Node:
         key = self.dept_keys.get(dept)
         if key is None:
             raise ValidationError(
-                f"department {dept!r} is not hosted on this node, so it cannot sign "
+                f"department {mask_personal_data(dept[:80])!r} is not hosted on this "
+                "node, so it cannot sign "
                 f"here; hosted: {', '.join(sorted(self.dept_keys))}",
                 reason="not-hosted",
             )
