@@ -99,8 +99,7 @@ class BodyLimit:
         body = json.dumps(
             {
                 "error": f"request body is larger than the limit of {limit:,} bytes "
-                f"for {scope.get('path')}; send it in smaller requests, or stop the "
-                "server and use the CLI on the node home",
+                f"for {scope.get('path')}; {_advice(scope.get('path'))}",
                 "reason": "too-large",
             }
         ).encode("utf-8")
@@ -115,3 +114,12 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _advice(path: object) -> str:
+    """Return what to do about a body over the limit of `path`."""
+    if path in ROUTE_MAX_BODY_BYTES:
+        return (
+            "no valid body of this route is that large, so check what the client sends"
+        )
+    return "send it in smaller requests, or stop the server and use the CLI on the node home"
