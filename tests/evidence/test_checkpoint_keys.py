@@ -115,6 +115,18 @@ def test_trust_file_roles(exported: tuple[dict[str, Any], Path], node: Node) -> 
     assert {v.name for v in trusted} == {node.home.node_id} | witnesses
 
 
+def test_trust_file_with_bom_and_tabs(
+    exported: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    bundle, trust = exported
+    edited = tmp_path / "edited.keys"
+    text = trust.read_text("utf-8")
+    lines = [line.replace(" ", "\t", 1) for line in text.splitlines()]
+    edited.write_text("\ufeff" + "\n".join(lines) + "\n", "utf-8")
+    result = verify_bundle(bundle, read_trust_file(edited))
+    assert result["status"] == "applied"
+
+
 def test_real_bundle_verifies(exported: tuple[dict[str, Any], Path]) -> None:
     bundle, trust = exported
     result = verify_bundle(bundle, read_trust_file(trust))
@@ -208,6 +220,7 @@ def test_old_trust_file_rejected(node: Node, tmp_path: Path) -> None:
     [
         (lambda t: t.replace("witness-threshold 2\n", ""), "no witness-threshold"),
         (lambda t: t.replace("threshold 2", "threshold 0"), "from 1 to 1000"),
+        (lambda t: t.replace("threshold 2", "threshold \uff12"), "from 1 to 1000"),
         (lambda t: t.replace("format govchain-trust/v2\n", ""), "format line"),
         (
             lambda t: "\n".join(x for x in t.splitlines() if not x.startswith("node ")),
@@ -216,7 +229,15 @@ def test_old_trust_file_rejected(node: Node, tmp_path: Path) -> None:
         (lambda t: t + "signer x+0000+AA\n", "unknown entry 'signer'"),
         (lambda t: t + "node x+00000000+AA\n", "not a verifier key"),
     ],
-    ids=["no threshold", "zero threshold", "no format", "no node", "unknown", "bad"],
+    ids=[
+        "no threshold",
+        "zero threshold",
+        "full-width threshold",
+        "no format",
+        "no node",
+        "unknown",
+        "bad",
+    ],
 )
 def test_trust_file_errors(
     exported: tuple[dict[str, Any], Path],

@@ -109,12 +109,13 @@ def parse_trust_text(text: str, source: str) -> TrustedKeys:
     """Parse trust file text; `source` names it in error messages."""
     fields: dict[str, str] = {}
     keys: dict[str, list[NoteVerifier]] = {role: [] for role in _ROLES}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # A byte order mark, which some Windows editors write, is not content.
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue
-        keyword, _space, value = content.partition(" ")
-        value = value.strip()
+        keyword, *rest = content.split(None, 1)
+        value = rest[0].strip() if rest else ""
         if keyword in _ROLES:
             keys[keyword].append(_verifier(value, source, number))
         elif keyword in ("format", "origin", "witness-threshold"):
@@ -146,7 +147,10 @@ def parse_trust_text(text: str, source: str) -> TrustedKeys:
         if not fields.get(required):
             raise ConfigError(f"{source} has no {required} line", path=source)
     threshold = fields["witness-threshold"]
-    if not threshold.isdecimal() or not 1 <= int(threshold) <= 1000:
+    if (
+        not (threshold.isascii() and threshold.isdecimal())
+        or not 1 <= int(threshold) <= 1000
+    ):
         raise ConfigError(
             f"{source}: witness-threshold {threshold[:20]!r} is not a whole number "
             "from 1 to 1000",
