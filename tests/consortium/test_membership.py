@@ -493,3 +493,11 @@ def test_api_suspend_reason_checked(api: Api) -> None:
     assert response.status_code == 422
     assert response.json()["reason"] == "personal-data"
     assert MOBILE not in response.text
+
+
+def test_suspend_twice_rejected(node: Node) -> None:
+    payload = {"department": "city-market", "reason": "security audit"}
+    assert node.act(OPERATOR, "consortium.suspend", payload).applied
+    again = node.act(OPERATOR, "consortium.suspend", payload)
+    assert again.reason == "already-suspended"
+    assert "'city-market' is already suspended" in again.message

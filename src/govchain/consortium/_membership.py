@@ -248,7 +248,15 @@ def check_suspension(
             reason="reason-required",
         )
     check_free_text({"reason": reason})
-    return check_target(state, payload, tx_type="consortium.suspend")
+    dept_id, record = check_target(state, payload, tx_type="consortium.suspend")
+    if record.get("status") == "suspended":
+        # The same rule as reinstating an active department: the trail then
+        # shows one suspension per suspension period.
+        raise ValidationError(
+            f"consortium.suspend: department {dept_id!r} is already suspended",
+            reason="already-suspended",
+        )
+    return dept_id, record
 
 
 def check_reinstatement(
