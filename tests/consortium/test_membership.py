@@ -501,3 +501,15 @@ def test_suspend_twice_rejected(node: Node) -> None:
     again = node.act(OPERATOR, "consortium.suspend", payload)
     assert again.reason == "already-suspended"
     assert "'city-market' is already suspended" in again.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["越秀区\n市场监管局", "x" * 201, "\u202e局管监场市"],
+    ids=["newline", "long", "bidi"],
+)
+def test_admit_bad_name_rejected(node: Node, name: str) -> None:
+    receipt = node.act(OPERATOR, "consortium.admit", admission(name=name))
+    assert receipt.reason == "bad-payload"
+    assert "department.name" in receipt.message
+    assert "without control characters" in receipt.message

@@ -51,6 +51,12 @@ MAX_BLOCK_INTERVAL_MS = 3_600_000
 DEPT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 #: Lines: lower-case letters and "-", starting with a letter, at most 64 characters.
 LINE = re.compile(r"[a-z][a-z-]{0,63}")
+#: A department's name: printable text, short enough for a table or a card.
+#: The characters excluded are C0 and C1 controls and the bidirectional
+#: embedding, override and isolate marks, which can disguise a name.
+DEPARTMENT_NAME = re.compile(
+    "[^\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]{1,200}"
+)
 _REGION_CODE = re.compile(r"[A-Za-z0-9-]{1,32}")
 # tomllib in Python 3.11 puts the position only into the message text.
 _TOML_POSITION = re.compile(r"\s*\((at line \d+, column \d+|at end of document)\)$")
@@ -378,7 +384,11 @@ def read_department(
         pattern=DEPT_ID,
         hint='2 to 64 characters of a-z, 0-9 and "-", not starting with "-"',
     )
-    name = read("name")
+    name = read(
+        "name",
+        pattern=DEPARTMENT_NAME,
+        hint="1 to 200 characters without control characters or line breaks",
+    )
     region = read("region")
     if region is not None and region not in declared_regions:
         report.add(
