@@ -17,7 +17,7 @@ def run_govchain(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m govchain [--home HOME] ARGS` and return its exit code and output.
 
-    The child sees none of the caller's `GOVCHAIN_` variables, only
+    The child process gets none of the caller's `GOVCHAIN_` variables, only
     `passphrase` as `GOVCHAIN_PASSPHRASE` when given, and a wide terminal so
     tables are not wrapped. Without `stdin` it reads an empty standard input,
     so a prompt fails instead of waiting.

@@ -322,8 +322,8 @@ def test_import_with_standard_keeps_invalid_cells(node: Node, tmp_path: Path) ->
 
 
 def test_import_refuses_agency_with_personal_data(node: Node, tmp_path: Path) -> None:
-    # The agency is not admitted and its rows are refused; nothing with the
-    # number is signed, so the ledger never holds it.
+    # The agency is not admitted and its rows are refused. Nothing with the
+    # number is signed, so the ledger never contains it.
     from govchain.identifiers.cn import ric
 
     number = "44010419850612345" + ric.calc_check_char("44010419850612345")

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/archive", tags=["archive"])
 
 #: Files one upload may carry. FastAPI 0.165 parses forms with Starlette's
-#: (1.10) default cap of 1,000 files and answers 400 above it.
+#: (1.10) default cap of 1,000 files and responds with 400 above it.
 MAX_UPLOAD_FILES = 1000
 #: A file name without folders, as the item's file is named in the archive.
 _FILE_NAME_RE = re.compile(r"^[^/\\\x00]{1,255}$")

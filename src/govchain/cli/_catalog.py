@@ -29,8 +29,8 @@ app = typer.Typer(
     help="The catalog chain: data resources and their versions.", no_args_is_help=True
 )
 
-#: Refused rows of a catalog import printed as a table; `--json` lists every one.
-REFUSED_SHOWN = 50
+#: Refused rows of a catalog import printed as a table. `--json` lists every one.
+REFUSED_ROWS_PRINTED = 50
 #: The highest sensitivity level (levels run from 1, public, to 4).
 MAX_LEVEL = 4
 
@@ -205,11 +205,11 @@ def import_catalog(
         f"{len(report.admitted)} agencies admitted"
     )
     if report.refused:
-        shown = report.refused[:REFUSED_SHOWN]
+        printed = report.refused[:REFUSED_ROWS_PRINTED]
         title = "refused rows"
-        if len(shown) < len(report.refused):
-            title = f"refused rows, first {len(shown)} of {len(report.refused)} (--json lists all)"
-        print_table(title, ["row", "column", "reason"], [list(r) for r in shown])
+        if len(printed) < len(report.refused):
+            title = f"refused rows, first {len(printed)} of {len(report.refused)} (--json lists all)"
+        print_table(title, ["row", "column", "reason"], [list(r) for r in printed])
 
 
 @app.command()

@@ -36,6 +36,8 @@ from govchain.node import NodeHome
 
 if TYPE_CHECKING:
     # Imported where used at run time: most commands never forward.
+    import httpx
+
     from govchain.archive.ingest import IngestReport, Source
     from govchain.certs.cwt import CertificateClaims
     from govchain.certs.index import HolderEntry
@@ -46,7 +48,7 @@ logger = logging.getLogger(__name__)
 #: Seconds to wait for a response: a write waits for its block to commit.
 TIMEOUT_S = 60.0
 #: Seconds to wait for the response to an archive upload, which stores and
-#: anchors up to `UPLOAD_BYTES` of files before it answers.
+#: anchors up to `UPLOAD_BYTES` of files before it responds.
 UPLOAD_TIMEOUT_S = 600.0
 #: Files per archive upload: the number of multipart files the server's
 #: framework (Starlette) parses from one request by default.
@@ -182,6 +184,12 @@ class ApiClient:
                 f"the server at {self.url} holds the node home but cannot be reached: "
                 f"{exc}; check that `govchain serve` is still running"
             ) from exc
+        return self._result(response, method, path, dept)
+
+    def _result(
+        self, response: httpx.Response, method: str, path: str, dept: str
+    ) -> dict[str, Any]:
+        """Return the JSON body of `response`, or raise the error it reports."""
         logger.info("%s %s as %s: %d", method, path, dept, response.status_code)
         try:
             data = response.json()
@@ -555,18 +563,7 @@ class ApiClient:
                     f"the server at {self.url} holds the node home but cannot be "
                     f"reached: {exc}; check that `govchain serve` is still running"
                 ) from exc
-        logger.info("POST %s as %s: %d", path, dept, response.status_code)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise GovchainError(
-                f"the server at {self.url} answered POST {path} with status "
-                f"{response.status_code} and no JSON body"
-            ) from exc
-        if response.is_error:
-            raise _error_from(response.status_code, data, dept)
-        result: dict[str, Any] = data
-        return result
+        return self._result(response, "POST", path, dept)
 
 
 def _membership_request(

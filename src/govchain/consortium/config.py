@@ -361,7 +361,7 @@ def read_department(
     The consortium file reader and the `consortium.admit` handler share this
     check, so a department admitted later meets the rules of the file.
     `declared_regions` contains the region codes the department may name, and
-    `region_hint` says what to do about another code.
+    `region_hint` is the advice given for another code.
     """
     found = len(report.problems)
     check_fields(report, path, entry, DEPARTMENT_FIELDS)
