@@ -249,6 +249,7 @@ def test_cli_import_encoding(node: Node, tmp_path: Path) -> None:
 
 CELL_CASES: dict[str, tuple[str, list[str | None], list[str], str]] = {
     "integer-text": ("integer", ["12", " -3 ", None, ""], ["abc"], "not an integer"),
+    "integer-full-width": ("integer", ["12"], ["１２"], "not an integer"),
     "integer-decimal": ("integer", ["0"], ["1.5"], "not an integer"),
     "number": ("number", ["1.5", "-2", "3e4", ".5"], ["1,5"], "not a number"),
     "boolean": ("boolean", ["true", "No", "是", "0"], ["maybe"], "not true or false"),

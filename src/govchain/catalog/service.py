@@ -420,6 +420,8 @@ def check_dataset(
                 "needs one cell per field (null for an empty one)",
                 reason="schema-mismatch",
             )
+        # NOTE: the first bad cell stops the check, and integers beyond 2**53
+        # pass although JSON readers in other languages may round them.
         for index, name, kind in typed:
             cell = row[index]
             if (
@@ -440,10 +442,12 @@ def check_dataset(
 # are left out: spreadsheets write them in many forms, and a data standard
 # (`govchain data validate`) checks them with its own formats.
 _CELL_PATTERNS = {
-    "integer": re.compile(r"\s*[+-]?\d+\s*"),
-    "number": re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"),
+    "integer": re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII),
+    "number": re.compile(
+        r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*", re.ASCII
+    ),
     "boolean": re.compile(r"\s*(?i:true|false|yes|no|1|0|是|否)\s*"),
-    "year": re.compile(r"\s*\d{4}\s*"),
+    "year": re.compile(r"\s*[0-9]{4}\s*", re.ASCII),
 }
 _CELL_WORDS = {
     "integer": "an integer",
