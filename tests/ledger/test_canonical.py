@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from govchain.errors import ValidationError
 from govchain.ledger.canonical import (
     MAX_SAFE_INTEGER,
+    _encode_plain,
     _plain_json,
     _plain_json_walk,
     canonical_json,
@@ -188,6 +189,61 @@ def test_plain_json_deep_nesting_raises() -> None:
         value = [value]
     with pytest.raises(RecursionError):
         _plain_json(value)
+
+
+needs_encoder = pytest.mark.skipif(_encode_plain is None, reason="_plain is not built")
+
+
+def _has_astral_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(
+            max(map(ord, key), default=0) > 0xFFFF or _has_astral_key(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_astral_key(item) for item in value)
+    return False
+
+
+@needs_encoder
+@given(MIXED_VALUES)
+def test_plain_encoder_matches_reference(value: Any) -> None:
+    assert _encode_plain is not None
+    encoded = _encode_plain(value)
+    if not _plain_json_walk(value) or _has_astral_key(value):
+        assert encoded is None
+    else:
+        assert encoded == reference_encode(value).encode("utf-8")
+
+
+@needs_encoder
+def test_plain_encoder_escapes_like_rfc8785() -> None:
+    assert _encode_plain is not None
+    # Every ASCII character and a few beyond: control characters take the
+    # escapes of RFC 8785, section 3.2.2.2; DEL, U+2028 and the rest stay as
+    # they are.
+    text = "".join(map(chr, range(0x80))) + "\u2028\u00e9\U0001f600"
+    assert _encode_plain([text]) == f"[{json.dumps(text, ensure_ascii=False)}]".encode()
+    assert _encode_plain("\x1f\b") == b'"\\u001f\\b"'
+
+
+@needs_encoder
+@pytest.mark.parametrize(
+    "value", [{"\U0001f600": 1}, "\ud800", {"a": ["\udfff"]}, 2**53, 1.5, (1,)]
+)
+def test_plain_encoder_declines(value: Any) -> None:
+    assert _encode_plain is not None
+    assert _encode_plain(value) is None
+
+
+@needs_encoder
+def test_plain_encoder_deep_nesting_raises() -> None:
+    assert _encode_plain is not None
+    value: Any = []
+    for _ in range(100_000):
+        value = {"a": value}
+    with pytest.raises(RecursionError):
+        _encode_plain(value)
 
 
 def test_canonical_encodes_non_plain_values() -> None:

@@ -83,6 +83,10 @@ def canonical_json(value: Any) -> bytes:
     Raises `ValidationError` for floats, non-string keys, integers beyond
     2**53 - 1, strings that are not valid Unicode and types JSON has no form for.
     """
+    if _encode_plain is not None:
+        data = _encode_plain(value)
+        if data is not None:
+            return data
     text = _fast_encode(value)
     if text is None:
         out: list[str] = []
@@ -179,10 +183,15 @@ def _plain_json_walk(value: Any) -> bool:
 
 
 _plain_json: Callable[[Any], bool]
+#: The C module's encoder of plain values: canonical bytes, or None for a value
+#: that is not plain or has an object key outside the BMP.
+_encode_plain: Callable[[Any], bytes | None] | None
 try:
+    from govchain.ledger._plain import encode as _encode_plain
     from govchain.ledger._plain import is_plain as _plain_json
 except ImportError:  # not built: no C compiler or Python headers at install
     _plain_json = _plain_json_walk
+    _encode_plain = None
 
 
 def parse_canonical_json(data: bytes) -> Any:
@@ -215,6 +224,10 @@ def _is_canonical_text(value: Any, data: bytes) -> bool:
     # The value came from json.loads, so it holds only JSON types and the C
     # encoder gives canonical text unless a character outside the BMP makes
     # code-point and UTF-16 key order differ.
+    if _encode_plain is not None:
+        encoded = _encode_plain(value)
+        if encoded is not None:
+            return encoded == data
     try:
         text = _FAST_ENCODER.encode(value)
     except ValueError:
