@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govchain.errors import ValidationError
+from govchain.ledger import canonical
 from govchain.ledger.canonical import (
     MAX_SAFE_INTEGER,
     _encode_plain,
@@ -291,3 +292,44 @@ def test_parse_canonical_deep_nesting() -> None:
 def test_parse_canonical_keeps_non_ascii() -> None:
     data = '{"dept":"衛生局","note":"\u2028"}'.encode()
     assert parse_canonical_json(data) == {"dept": "衛生局", "note": "\u2028"}
+
+
+# JSON texts near canonical form: floats, big integers, spaces, unsorted keys.
+NEAR_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+NEAR_CANONICAL = st.builds(
+    lambda value, sort, space: json.dumps(
+        value,
+        ensure_ascii=False,
+        sort_keys=sort,
+        separators=(", ", ": ") if space else (",", ":"),
+    ).encode("utf-8", "surrogatepass"),
+    NEAR_VALUES,
+    st.booleans(),
+    st.booleans(),
+)
+
+
+def _outcome(parse: Callable[[bytes], Any], data: bytes) -> tuple[str, Any]:
+    try:
+        return "value", parse(data)
+    except ValidationError as exc:
+        return "error", str(exc)
+
+
+@given(NEAR_CANONICAL | st.binary(max_size=40))
+def test_parse_fast_path_matches_json_module(data: bytes) -> None:
+    # orjson's path must give what the json module's path gives, value or error.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(canonical, "_parse_plain", lambda data: canonical._NOT_PLAIN)
+        expected = _outcome(parse_canonical_json, data)
+    assert _outcome(parse_canonical_json, data) == expected

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from govchain.errors import ValidationError
 
 #: Integers outside this range lose precision in JavaScript and most JSON parsers.
@@ -201,6 +203,9 @@ def parse_canonical_json(data: bytes) -> Any:
     the parsed value again gives different bytes (extra whitespace, unsorted
     keys, floats, duplicate keys).
     """
+    value = _parse_plain(data)
+    if value is not _NOT_PLAIN:
+        return value
     try:
         text = data.decode("utf-8")
         value = _DECODER.decode(text)
@@ -218,6 +223,27 @@ def parse_canonical_json(data: bytes) -> Any:
             reason="bad-encoding",
         )
     return value
+
+
+_NOT_PLAIN = object()
+
+
+def _parse_plain(data: bytes) -> Any:
+    """Return the value of canonical bytes that hold a plain value, else `_NOT_PLAIN`.
+
+    orjson parses in a third of the json module's time. When its value is plain
+    and encodes back to `data`, the json module would have parsed the same
+    value, so the answer is the same. Anything else (invalid JSON, floats, big
+    integers, keys outside the BMP, bytes not in canonical form) takes the
+    json module's path, whose errors name the problem.
+    """
+    if _encode_plain is None:
+        return _NOT_PLAIN
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _NOT_PLAIN
+    return value if _encode_plain(value) == data else _NOT_PLAIN
 
 
 def _is_canonical_text(value: Any, data: bytes) -> bool:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+
+import orjson
 
 from govchain._types import DeptId, KeyId, TxId
 from govchain.crypto.keys import (
@@ -48,7 +49,6 @@ _FIELD_TYPES: dict[str, type] = {
     "nonce": int,
     "payload": dict,
 }
-_DECODER = json.JSONDecoder()
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def decode_checked_transaction(data: bytes) -> Transaction:
     so this skips the canonical-form and field checks. Bytes that did not pass
     them must never reach it.
     """
-    body = _DECODER.decode(data.decode("utf-8"))
+    body = orjson.loads(data)
     return _decoded(body, base64.b64decode(body["signature"]), data)
 
 
