@@ -10,7 +10,9 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
+from tests.torsion import torsion_signature
 
+from govchain.crypto import recheck
 from govchain.crypto.keys import SigningKey
 from govchain.ledger.apply import BatchApplier
 from govchain.ledger.canonical import canonical_json
@@ -26,11 +28,13 @@ from govchain.ledger.sigcheck import (
 )
 from govchain.ledger.transaction import (
     SIGNING_DOMAIN,
+    Transaction,
     decode_checked_transaction,
     decode_transaction,
     sign_transaction,
     tx_id,
 )
+from govchain.ledger.verify import verify_ledger
 from govchain.node import Node
 
 KEY = SigningKey(bytes([0x01]) * 32)
@@ -204,9 +208,11 @@ def test_pool_checks_unsubmitted_batch(
     sent: list[int] = []
     submit = applier._checks.submit
 
-    def counting_submit(datas: list[bytes], keys: KeyTable) -> Future[list[Check]]:
+    def counting_submit(
+        datas: list[bytes], keys: KeyTable, recorded_valid: list[bool] | None = None
+    ) -> Future[list[Check]]:
         sent.append(len(datas))
-        return submit(datas, keys)
+        return submit(datas, keys, recorded_valid)
 
     monkeypatch.setattr(applier._checks, "submit", counting_submit)
     datas, expected = mixed_batch(node)
@@ -237,3 +243,73 @@ def test_pool_start_failure_gives_up(
         assert receipt is not None
         assert receipt.applied
     assert node.applier._checks is None
+
+
+def torsion_bytes(nonce: int, key: SigningKey = KEY) -> bytes:
+    """A transaction whose signature has a small-order part (see tests.torsion)."""
+    unsigned = sign_transaction(
+        type="catalog.register",
+        dept="city-health",
+        key=key,
+        nonce=nonce,
+        payload={"title": "torsion", "level": 1, "sharing": "unconditional"},
+    )
+    signature = torsion_signature(key, unsigned.signing_bytes())
+    return Transaction(
+        type=unsigned.type,
+        dept=unsigned.dept,
+        kid=unsigned.kid,
+        nonce=nonce,
+        payload=unsigned.payload,
+        signature=signature,
+    ).canonical_bytes()
+
+
+needs_recheck = pytest.mark.skipif(
+    not recheck.AVAILABLE, reason="py-ed25519-zebra-bindings is not installed"
+)
+
+
+@needs_recheck
+def test_recorded_validity_chooses_the_check() -> None:
+    table = key_table({"city-health": KEY.public_key})
+    datas = [torsion_bytes(1), forged_bytes(2), signed_bytes(3)]
+    # libsodium rejects the torsion signature; the cofactored check accepts it,
+    # and a forged signature fails both.
+    assert check_transactions(datas, table) == [
+        (KEY.kid, False),
+        (KEY.kid, False),
+        (KEY.kid, True),
+    ]
+    assert check_transactions(datas, table, [True, True, True]) == [
+        (KEY.kid, True),
+        (KEY.kid, False),
+        (KEY.kid, True),
+    ]
+    assert check_transactions(datas, table, [False, False, False]) == (
+        check_transactions(datas, table)
+    )
+
+
+@needs_recheck
+def test_verify_agrees_on_torsion_signature(node: Node) -> None:
+    """The committer rejects a torsion signature, and verify, checking the
+    transactions recorded as valid with the cofactored check, agrees."""
+    key = node.dept_keys["city-health"]
+    node.submit_bytes([signed_bytes(1, key=key)])
+    while node.commit_next(timeout=0):
+        pass
+    # A block of at least MIN_POOL_BATCH transactions after the first, so
+    # verify checks it on the worker processes.
+    datas = [signed_bytes(n, key=key) for n in range(2, 302)]
+    datas[100] = torsion_bytes(102, key=key)
+    waiters = node.submit_bytes(datas)
+    while node.commit_next(timeout=0):
+        pass
+    receipts = [w.receipt for w in waiters]
+    assert receipts[100] is not None
+    assert (receipts[100].status, receipts[100].reason) == ("rejected", "bad-signature")
+    assert all(r is not None and r.applied for i, r in enumerate(receipts) if i != 100)
+    assert node.store.height() >= 2
+    report = verify_ledger(node.store, workers=2)
+    assert report.ok, report.problem

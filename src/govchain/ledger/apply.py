@@ -197,6 +197,7 @@ class BatchApplier:
         datas: Sequence[bytes],
         keys: Mapping[str, PublicKey],
         ids: Sequence[str] | None = None,
+        recorded_valid: Sequence[bool] | None = None,
     ) -> None:
         """Start decoding and verifying submitted transactions ahead of their block.
 
@@ -204,6 +205,8 @@ class BatchApplier:
         earlier blocks. `keys` are the departments' keys now; `apply` checks
         again any transaction whose department's key changes before its block.
         `ids` are the transactions' ids when the caller has them already.
+        `recorded_valid` says for each transaction whether the ledger records
+        its signature as valid, when replaying one (see `sigcheck`).
         """
         if not self._pool_ready(len(datas)):
             return
@@ -219,7 +222,13 @@ class BatchApplier:
                 if ids is not None
                 else [tx_id(d) for d in chunk]
             )
-            future = self._submit(chunk, table)
+            future = self._submit(
+                chunk,
+                table,
+                list(recorded_valid[start : start + _CHECK_CHUNK])
+                if recorded_valid is not None
+                else None,
+            )
             if future is None:
                 return
             with self._lock:
@@ -227,13 +236,16 @@ class BatchApplier:
                     self._pending[txid] = (future, position)
 
     def _submit(
-        self, datas: list[bytes], table: KeyTable
+        self,
+        datas: list[bytes],
+        table: KeyTable,
+        recorded_valid: list[bool] | None = None,
     ) -> Future[list[Check]] | None:
         checks = self._checks
         if checks is None:
             return None
         try:
-            return checks.submit(datas, table)
+            return checks.submit(datas, table, recorded_valid)
         except (CheckWorkerError, OSError) as exc:
             self._pool_failed(checks, exc)
             return None

@@ -15,6 +15,10 @@ Each result is one of:
   transaction's key id for its department, so the committer checks it against
   the state itself;
 - `(kid, valid)`: the signature was checked under key `kid`.
+
+A request may say, for each transaction, whether the ledger records its
+signature as valid, as `govchain verify` does. Those signatures may take the
+quicker check of `govchain.crypto.recheck`; all others are libsodium's.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import IO, Any
 import nacl.bindings
 import nacl.exceptions
 
+from govchain.crypto import recheck
 from govchain.crypto.keys import PublicKey
 from govchain.errors import GovchainError, ValidationError
 from govchain.ledger.transaction import decode_transaction
@@ -46,6 +51,9 @@ logger = logging.getLogger(__name__)
 #: A department's current key: its key id and the 32 raw public key bytes.
 KeyTable = dict[str, tuple[str, bytes]]
 Check = tuple[str, bool] | None
+#: What a check process receives: transactions, keys, and for each transaction
+#: whether the ledger records its signature as valid (None: nothing recorded).
+Request = tuple[list[bytes], KeyTable, list[bool] | None]
 
 #: How much lower the check processes' scheduling priority is than the node's.
 #: With two of them beside the committer on two cores, equal priorities gave
@@ -75,10 +83,14 @@ def ed25519_valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
-def check_transactions(datas: Sequence[bytes], keys: KeyTable) -> list[Check]:
+def check_transactions(
+    datas: Sequence[bytes],
+    keys: KeyTable,
+    recorded_valid: Sequence[bool] | None = None,
+) -> list[Check]:
     """Decode each transaction and check its signature; see the module docstring."""
     checks: list[Check] = []
-    for data in datas:
+    for i, data in enumerate(datas):
         try:
             tx = decode_transaction(data)
         except ValidationError:
@@ -88,7 +100,14 @@ def check_transactions(datas: Sequence[bytes], keys: KeyTable) -> list[Check]:
         if key is None or key[0] != tx.kid:
             checks.append(UNCHECKED)
             continue
-        valid = ed25519_valid(key[1], tx.signing_bytes(), tx.signature)
+        if (
+            recorded_valid is not None
+            and recorded_valid[i]
+            and recheck.usable_key(key[1])
+        ):
+            valid = recheck.valid(key[1], tx.signing_bytes(), tx.signature)
+        else:
+            valid = ed25519_valid(key[1], tx.signing_bytes(), tx.signature)
         checks.append((key[0], valid))
     return checks
 
@@ -140,9 +159,7 @@ class _Worker:
             stdout=subprocess.PIPE,
             env=env,
         )
-        self._requests: queue.SimpleQueue[tuple[list[bytes], KeyTable] | None] = (
-            queue.SimpleQueue()
-        )
+        self._requests: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._waiting: collections.deque[Future[list[Check]]] = collections.deque()
         self._lock = threading.Lock()
         self._failed: CheckWorkerError | None = None
@@ -158,13 +175,13 @@ class _Worker:
         self._writer.start()
         self._reader.start()
 
-    def submit(self, datas: list[bytes], keys: KeyTable) -> Future[list[Check]]:
+    def submit(self, request: Request) -> Future[list[Check]]:
         future: Future[list[Check]] = Future()
         with self._lock:
             if self._failed is not None:
                 raise self._failed
             self._waiting.append(future)
-            self._requests.put((datas, keys))
+            self._requests.put(request)
         return future
 
     def close(self) -> None:
@@ -263,7 +280,12 @@ class CheckPool:
         """
         return all(w.ready.is_set() for w in self._started())
 
-    def submit(self, datas: list[bytes], keys: KeyTable) -> Future[list[Check]]:
+    def submit(
+        self,
+        datas: list[bytes],
+        keys: KeyTable,
+        recorded_valid: list[bool] | None = None,
+    ) -> Future[list[Check]]:
         """Queue a chunk on the next worker, round robin.
 
         Raises `CheckWorkerError` when that worker has failed; `close()` then
@@ -273,7 +295,7 @@ class CheckPool:
         with self._lock:
             worker = workers[self._next % len(workers)]
             self._next += 1
-        return worker.submit(datas, keys)
+        return worker.submit((datas, keys, recorded_valid))
 
     def close(self) -> None:
         with self._lock:
@@ -307,10 +329,10 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     _write_frame(stdout, True)
     while True:
         try:
-            datas, keys = _read_frame(stdin)
+            datas, keys, recorded_valid = _read_frame(stdin)
         except EOFError:
             return
-        _write_frame(stdout, check_transactions(datas, keys))
+        _write_frame(stdout, check_transactions(datas, keys, recorded_valid))
 
 
 if __name__ == "__main__":
