@@ -20,6 +20,7 @@ transaction id.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import logging
@@ -136,21 +137,10 @@ def _walk(
     keys: dict[str, PublicKey] = {}
     subjects = _SubjectDigest()
     id_prefixes = array("Q")
-    for (height, stored_hash, header_bytes, results_bytes), txs, upcoming in _lookahead(
-        store
+    prechecked = 0
+    for (height, stored_hash, header_bytes, results_bytes), txs, ahead in _lookahead(
+        store, PRECHECK_DEPTH
     ):
-        # Signatures of the next block are checked on the worker processes while
-        # this block is replayed. Before genesis is replayed no key is known, so
-        # block 1 is checked when it is applied. A signature the block records
-        # as valid may take the quicker check (govchain.crypto.recheck).
-        if keys:
-            applier.precheck(
-                [t.data for t in upcoming],
-                keys,
-                [t.id for t in upcoming],
-                [t.reason != "bad-signature" for t in upcoming],
-            )
-
         # 1. The heights follow each other and the hash chain links.
         if height != expected_height:
             raise IntegrityError(
@@ -271,6 +261,12 @@ def _walk(
             )
         if any(w.ns in (NODE_NS, DEPT_NS) for w in result.writes):
             keys = _collect_keys(state, report)
+        # Signatures of the next blocks are checked on the worker processes
+        # while this process replays. Keys are known once genesis is replayed.
+        for ahead_height, ahead_txs in ahead:
+            if keys and ahead_height > prechecked:
+                _precheck(applier, ahead_txs, keys)
+                prechecked = ahead_height
 
         # 4. The Merkle log after the block, and the nodes stored for it.
         created: list[tuple[int, int, bytes]] = []
@@ -378,13 +374,34 @@ def _collect_keys(state: MemoryState, report: VerifyReport) -> dict[str, PublicK
     return current
 
 
+def _precheck(
+    applier: BatchApplier, txs: list[StoredTx], keys: dict[str, PublicKey]
+) -> None:
+    """Start the signature checks of a block's transactions on the workers.
+
+    A signature the block records as valid may take the quicker check of
+    `govchain.crypto.recheck`.
+    """
+    applier.precheck(
+        [t.data for t in txs],
+        keys,
+        [t.id for t in txs],
+        [t.reason != "bad-signature" for t in txs],
+    )
+
+
 BlockRow = tuple[int, str, bytes, bytes]
+
+#: Blocks whose signatures are checked ahead of the replay. With one, the check
+#: processes sat idle whenever they finished a block before the replay did.
+PRECHECK_DEPTH = 2
 
 
 def _lookahead(
-    store: LedgerStore,
-) -> Iterator[tuple[BlockRow, list[StoredTx], list[StoredTx]]]:
-    """Yield each block row with its transactions and the next block's.
+    store: LedgerStore, depth: int
+) -> Iterator[tuple[BlockRow, list[StoredTx], list[tuple[int, list[StoredTx]]]]]:
+    """Yield each block row with its transactions and the next `depth` blocks'
+    heights and transactions.
 
     Transactions are read in one pass in log order. A run of another height
     than the block's is left for the block of that height, so a block whose
@@ -392,13 +409,17 @@ def _lookahead(
     """
     runs = _Runs(store.tx_runs())
     rows = store.block_rows()
-    current = next(rows, None)
-    current_txs = runs.take(current[0]) if current else []
-    while current is not None:
-        upcoming = next(rows, None)
-        upcoming_txs = runs.take(upcoming[0]) if upcoming else []
-        yield current, current_txs, upcoming_txs
-        current, current_txs = upcoming, upcoming_txs
+    window: collections.deque[tuple[BlockRow, list[StoredTx]]] = collections.deque()
+    while True:
+        while len(window) <= depth:
+            row = next(rows, None)
+            if row is None:
+                break
+            window.append((row, runs.take(row[0])))
+        if not window:
+            break
+        row, txs = window.popleft()
+        yield row, txs, [(ahead[0], ahead_txs) for ahead, ahead_txs in window]
     leftover = runs.take_any()
     if leftover:
         first = leftover[0]
