@@ -184,6 +184,21 @@ def test_verify_names_altered_result_field(filled: LedgerStore) -> None:
     assert "recorded result differs from the replay in tx" in str(report.problem)
 
 
+def test_verify_reports_reencoded_results(filled: LedgerStore) -> None:
+    results = json.loads(
+        filled.db.execute("SELECT results FROM blocks WHERE height = 2").fetchone()[0]
+    )
+    # The same results with spaces: equal when decoded, but not the bytes the
+    # committer wrote.
+    _tamper(
+        filled, "UPDATE blocks SET results = ? WHERE height = 2", json.dumps(results)
+    )
+    report = verify_ledger(filled)
+    assert report.problem is not None
+    assert report.problem.height == 2
+    assert "another encoding than the canonical one" in str(report.problem)
+
+
 def test_verify_reports_removed_last_block(filled: LedgerStore) -> None:
     _tamper(filled, "DELETE FROM blocks WHERE height = 4")
     report = verify_ledger(filled)

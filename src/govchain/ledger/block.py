@@ -12,7 +12,6 @@ headers for one height with different hashes prove divergence.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring
@@ -128,17 +127,25 @@ def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
     for a deletion. The JSON is assembled from each write's already encoded
     value; `tests/ledger` checks it equals encoding the whole object.
     """
-    digest = hashlib.sha256(b'govchain/state/v1\n{"results":')
-    # One call to the C encoder writes every result: the three keys are ASCII,
-    # so its key order is the canonical one, and the values are strings.
-    digest.update(
-        _RESULTS_ENCODER.encode(
+    return encoded_state_digest(
+        canonical_json(
             [
                 {"reason": r["reason"], "status": r["status"], "tx": r["tx"]}
                 for r in results
             ]
-        ).encode("utf-8")
+        ),
+        writes,
     )
+
+
+def encoded_state_digest(results_json: bytes, writes: Sequence[Write]) -> str:
+    """Return `state_digest` from the canonical JSON of the results list.
+
+    For callers that have encoded the results already, as verify has to
+    compare them with the block's.
+    """
+    digest = hashlib.sha256(b'govchain/state/v1\n{"results":')
+    digest.update(results_json)
     digest.update(b',"writes":[')
     for i, write in enumerate(writes):
         if i:
@@ -152,11 +159,6 @@ def state_digest(results: list[dict[str, Any]], writes: Sequence[Write]) -> str:
         digest.update(b"}")
     digest.update(b"]}")
     return digest.hexdigest()
-
-
-_RESULTS_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
-)
 
 
 def _json_string(text: str) -> bytes:

@@ -33,7 +33,8 @@ from govchain.crypto.keys import PublicKey
 from govchain.errors import GovchainError, IntegrityError, VerificationError
 from govchain.ledger import merkle
 from govchain.ledger.apply import DEPT_NS, MIN_POOL_BATCH, BatchApplier, TxOutcome
-from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
+from govchain.ledger.block import ZERO_HASH, BlockHeader, encoded_state_digest
+from govchain.ledger.canonical import canonical_json
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
 from govchain.ledger.gc_pause import gc_paused
@@ -208,26 +209,16 @@ def _walk(
             # Step 2 checked that each stored id is the hash of its bytes.
             ids=[t.id for t in txs],
         )
-        recorded = _parse_results(results_bytes, height)
         replayed = [o.result() for o in result.outcomes]
-        for i, (mine, theirs) in enumerate(zip(replayed, recorded, strict=False)):
-            stored_tx = txs[i]
-            if mine != theirs or (stored_tx.status, stored_tx.reason) != (
-                mine["status"],
-                mine["reason"],
-            ):
-                raise IntegrityError(
-                    f"transaction {mine['tx']} in block {height}: "
-                    + _result_difference(mine, theirs, stored_tx),
-                    height=height,
-                    tx_id=mine["tx"],
-                )
-        if len(recorded) != len(replayed):
-            raise IntegrityError(
-                f"block {height} records {len(recorded)} results for {len(replayed)} "
-                "transactions",
-                height=height,
-            )
+        # Both the block's results and the index columns must match the replay.
+        # Comparing the encoded results is quicker than decoding the block's;
+        # only a difference needs the decoded ones, to name the transaction.
+        replayed_json = canonical_json(replayed)
+        if replayed_json != results_bytes or any(
+            stored.status != outcome.status or stored.reason != outcome.reason
+            for stored, outcome in zip(txs, result.outcomes, strict=True)
+        ):
+            _explain_results(replayed, results_bytes, txs, height)
         _check_index_rows(txs, result.outcomes, height, header.time)
         # The index ignores a repeated subject of one transaction.
         subjects.add(
@@ -235,7 +226,7 @@ def _walk(
             for i, o in enumerate(result.outcomes)
             for subject in dict.fromkeys(o.subjects)
         )
-        if state_digest(replayed, result.writes) != header.state_digest:
+        if encoded_state_digest(replayed_json, result.writes) != header.state_digest:
             raise IntegrityError(
                 f"block {height} state digest does not match the replayed changes",
                 height=height,
@@ -328,6 +319,36 @@ def _parse_header(data: bytes, height: int) -> BlockHeader:
             f"block {height} header is not in canonical form", height=height
         )
     return header
+
+
+def _explain_results(
+    replayed: list[dict[str, Any]], data: bytes, txs: list[StoredTx], height: int
+) -> None:
+    """Raise the error that names the first result the replay does not match."""
+    recorded = _parse_results(data, height)
+    for i, (mine, theirs) in enumerate(zip(replayed, recorded, strict=False)):
+        stored_tx = txs[i]
+        if mine != theirs or (stored_tx.status, stored_tx.reason) != (
+            mine["status"],
+            mine["reason"],
+        ):
+            raise IntegrityError(
+                f"transaction {mine['tx']} in block {height}: "
+                + _result_difference(mine, theirs, stored_tx),
+                height=height,
+                tx_id=mine["tx"],
+            )
+    if len(recorded) != len(replayed):
+        raise IntegrityError(
+            f"block {height} records {len(recorded)} results for {len(replayed)} "
+            "transactions",
+            height=height,
+        )
+    raise IntegrityError(
+        f"block {height} records its results in another encoding than the "
+        "canonical one",
+        height=height,
+    )
 
 
 def _result_difference(mine: dict[str, Any], theirs: Any, stored: StoredTx) -> str:
