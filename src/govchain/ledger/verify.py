@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from govchain.crypto import bulk
 from govchain.crypto.keys import PublicKey
 from govchain.errors import GovchainError, IntegrityError, VerificationError
 from govchain.ledger import merkle
@@ -38,9 +39,9 @@ from govchain.ledger.canonical import canonical_json
 from govchain.ledger.checkpoint import NoteVerifier, open_checkpoint
 from govchain.ledger.entry import entry_bytes
 from govchain.ledger.gc_pause import gc_paused
+from govchain.ledger.merkle import HASH_SIZE
 from govchain.ledger.state import MemoryState
 from govchain.ledger.store import ID_PREFIX, LedgerStore, StoredTx
-from govchain.ledger.transaction import tx_id
 from govchain.statemachine import load_handlers
 
 logger = logging.getLogger(__name__)
@@ -184,25 +185,20 @@ def _walk(
                 f"{header.tx_count}",
                 height=height,
             )
-        leaves: list[bytes] = []
+        datas = [t.data for t in txs]
         for i, tx in enumerate(txs):
             if tx.seq != compact.size + i:
                 raise IntegrityError(
                     f"transaction at log index {compact.size + i} is missing",
                     height=height,
                 )
-            if tx_id(tx.data) != tx.id:
-                raise IntegrityError(
-                    f"transaction {tx.id} in block {height} does not hash to its id",
-                    height=height,
-                    tx_id=tx.id,
-                )
-            id_prefixes.append(int(tx.id[:ID_PREFIX], 16))
+        _check_ids(txs, datas, height)
+        id_prefixes.extend([int(t.id[:ID_PREFIX], 16) for t in txs])
 
         # 3. Replay: outcomes, state digest.
         result = applier.apply(
             state,
-            [t.data for t in txs],
+            datas,
             height=height,
             block_time=header.time,
             log_start=compact.size,
@@ -232,20 +228,28 @@ def _walk(
                 height=height,
             )
         state.apply(result.writes)
-        leaves = [
-            merkle.hash_leaf(
-                entry_bytes(
-                    o.data,
-                    height=height,
-                    time=header.time,
-                    status=o.status,
-                    reason=o.reason,
-                    tx_is_canonical=o.tx is not None,
-                )
+        entries = [
+            entry_bytes(
+                o.data,
+                height=height,
+                time=header.time,
+                status=o.status,
+                reason=o.reason,
+                tx_is_canonical=o.tx is not None,
             )
             for o in result.outcomes
         ]
-        if merkle.root_from_leaf_hashes(leaves).hex() != header.tx_root:
+        # One call hashes the block's entries, and one more its tree.
+        leaf_hashes = bulk.sha256_each(
+            b"".join(entries),
+            array("I", map(len, entries)),
+            prefix=merkle.LEAF_PREFIX,
+        )
+        leaves = [
+            leaf_hashes[i : i + HASH_SIZE]
+            for i in range(0, len(leaf_hashes), HASH_SIZE)
+        ]
+        if bulk.merkle_root(leaf_hashes).hex() != header.tx_root:
             raise IntegrityError(
                 f"block {height} transaction root does not match its transactions",
                 height=height,
@@ -302,6 +306,20 @@ def _walk(
     _check_node_count(store, node_count)
     _check_checkpoints(store, origin or "", roots, report)
     _check_state(store, state, report)
+
+
+def _check_ids(txs: list[StoredTx], datas: list[bytes], height: int) -> None:
+    """Check that each transaction's stored id is the SHA-256 of its bytes."""
+    digests = bulk.sha256_each(b"".join(datas), array("I", map(len, datas)))
+    if digests.hex() == "".join([t.id for t in txs]):
+        return
+    for i, tx in enumerate(txs):
+        if digests[i * HASH_SIZE : (i + 1) * HASH_SIZE].hex() != tx.id:
+            raise IntegrityError(
+                f"transaction {tx.id} in block {height} does not hash to its id",
+                height=height,
+                tx_id=tx.id,
+            )
 
 
 def _parse_header(data: bytes, height: int) -> BlockHeader:
