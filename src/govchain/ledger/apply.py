@@ -250,23 +250,10 @@ class BatchApplier:
             self._pool_failed(checks, exc)
             return None
 
-    def _take_prechecks(self, ids: Sequence[str]) -> dict[str, Check]:
+    def _take_prechecks(self, ids: Sequence[str]) -> _Checks:
         with self._lock:
             found = {i: self._pending.pop(i) for i in ids if i in self._pending}
-        checks: dict[str, Check] = {}
-        # Each task's result is read once: `Future.result` takes a lock per call.
-        results: dict[Future[list[Check]], list[Check] | None] = {}
-        for txid, (future, position) in found.items():
-            if future not in results:
-                try:
-                    results[future] = future.result()
-                except (CheckWorkerError, CancelledError) as exc:
-                    logger.warning("a signature check task failed: %r", exc)
-                    results[future] = None
-            task_checks = results[future]
-            if task_checks is not None:
-                checks[txid] = task_checks[position]
-        return checks
+        return _Checks(found)
 
     def _check_now(
         self, state: StateReader, datas: list[bytes], ids: list[str]
@@ -316,31 +303,25 @@ class BatchApplier:
         prechecked = self._take_prechecks(ids)
         todo = [i for i, txid in enumerate(ids) if txid not in prechecked]
         if todo:
-            prechecked.update(
+            prechecked.now.update(
                 self._check_now(state, [batch[i] for i in todo], [ids[i] for i in todo])
             )
-        decoded: list[Transaction | None] = []
-        errors: list[ValidationError | None] = []
-        checked: list[tuple[str, bool]] = []
-        for data, txid in zip(batch, ids, strict=True):
-            # A check result that is not None means a worker decoded the bytes.
-            check = prechecked.get(txid)
-            checked.append(check or UNCHECKED)
-            try:
-                decoded.append(
-                    decode_checked_transaction(data)
-                    if check is not None
-                    else decode_transaction(data)
-                )
-                errors.append(None)
-            except ValidationError as exc:
-                decoded.append(None)
-                errors.append(exc)
 
         block = Overlay(state, cache_reads=True)
         outcomes: list[TxOutcome] = []
         for i, data in enumerate(batch):
-            tx = decoded[i]
+            # A check result that is not None means a worker decoded the bytes.
+            check = prechecked.get(ids[i])
+            tx: Transaction | None = None
+            error: ValidationError | None = None
+            try:
+                tx = (
+                    decode_checked_transaction(data)
+                    if check is not None
+                    else decode_transaction(data)
+                )
+            except ValidationError as exc:
+                error = exc
             outcome = TxOutcome(TxId(ids[i]), data, tx, "applied", "ok")
             ctx = (
                 TxContext(tx, height, block_time, log_start + i, Overlay(block))
@@ -349,9 +330,9 @@ class BatchApplier:
             )
             try:
                 if tx is None or ctx is None:
-                    assert errors[i] is not None
-                    raise errors[i]  # type: ignore[misc]
-                _authenticate(ctx, checked[i], height)
+                    assert error is not None
+                    raise error
+                _authenticate(ctx, check or UNCHECKED, height)
                 _run_handler(ctx)
                 ctx.state.merge_into(block)
                 outcome.subjects = ctx.subjects
@@ -365,6 +346,42 @@ class BatchApplier:
                     _consume_nonce(block, ctx.tx)
             outcomes.append(outcome)
         return BatchResult(outcomes, block.writes())
+
+
+class _Checks:
+    """Check results of one batch, each task's read when its first transaction
+    is applied.
+
+    Applying the first transactions while the check processes finish the last
+    ones keeps the committer from waiting for the whole batch.
+    """
+
+    def __init__(self, pending: dict[str, tuple[Future[list[Check]], int]]) -> None:
+        self.pending = pending
+        #: Results found without a worker task, by transaction id.
+        self.now: dict[str, Check] = {}
+        # Each task's result is read once: `Future.result` takes a lock per call.
+        self._results: dict[Future[list[Check]], list[Check] | None] = {}
+
+    def __contains__(self, txid: object) -> bool:
+        return txid in self.pending or txid in self.now
+
+    def get(self, txid: str) -> Check:
+        """Return the check of `txid`, waiting for its task; None if it has none."""
+        if txid in self.now:
+            return self.now[txid]
+        entry = self.pending.get(txid)
+        if entry is None:
+            return None
+        future, position = entry
+        if future not in self._results:
+            try:
+                self._results[future] = future.result()
+            except (CheckWorkerError, CancelledError) as exc:
+                logger.warning("a signature check task failed: %r", exc)
+                self._results[future] = None
+        results = self._results[future]
+        return None if results is None else results[position]
 
 
 def _department_keys(state: StateReader) -> dict[str, PublicKey]:
