@@ -233,7 +233,7 @@ def _parse_plain(data: bytes) -> Any:
 
     orjson parses in a third of the json module's time. When its value is plain
     and encodes back to `data`, the json module would have parsed the same
-    value, so the answer is the same. Anything else (invalid JSON, floats, big
+    value, so the result is the same. Anything else (invalid JSON, floats, big
     integers, keys outside the BMP, bytes not in canonical form) takes the
     json module's path, whose errors name the problem.
     """

@@ -16,9 +16,10 @@ Each result is one of:
   the state itself;
 - `(kid, valid)`: the signature was checked under key `kid`.
 
-A request may say, for each transaction, whether the ledger records its
-signature as valid, as `govchain verify` does. Those signatures may take the
-quicker check of `govchain.crypto.recheck`; all others are libsodium's.
+A request can list, for each transaction, whether the ledger records its
+signature as valid (`govchain verify` sends this list). Those signatures may
+take the quicker check of `govchain.crypto.recheck`, and all others take
+libsodium's.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 #: A department's current key: its key id and the 32 raw public key bytes.
 KeyTable = dict[str, tuple[str, bytes]]
 Check = tuple[str, bool] | None
-#: What a check process receives: transactions, keys, and for each transaction
+#: A request to a check process: transactions, keys, and for each transaction
 #: whether the ledger records its signature as valid (None: nothing recorded).
 Request = tuple[list[bytes], KeyTable, list[bool] | None]
 

@@ -431,8 +431,8 @@ def _precheck(
 
 BlockRow = tuple[int, str, bytes, bytes]
 
-#: Blocks whose signatures are checked ahead of the replay. With one, the check
-#: processes sat idle whenever they finished a block before the replay did.
+#: Blocks whose signatures are checked ahead of the replay. With two, the check
+#: processes still have work when they finish a block before the replay does.
 PRECHECK_DEPTH = 2
 
 
