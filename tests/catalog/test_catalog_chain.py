@@ -288,6 +288,35 @@ def test_publish_checks_cell_types(node: Node, tmp_path: Path, case: str) -> Non
     assert node.store.log_size() == size
 
 
+def test_publish_reports_every_bad_cell(node: Node, tmp_path: Path) -> None:
+    from govchain.datasets import Dataset, DatasetStore
+
+    fields = [
+        {"name": "count", "type": "integer", "description": ""},
+        {"name": "year", "type": "year", "description": ""},
+    ]
+    resource_id = catalog.register_resource(
+        node, "city-health", title="x", level=1, sharing="unconditional", fields=fields
+    )
+    rows: list[list[str | None]] = [["1", "2024"] for _ in range(10)]
+    for number in (2, 4, 6, 8):
+        rows[number - 1] = ["x", "24"]
+    with pytest.raises(ValidationError) as caught:
+        catalog.publish_version(
+            node,
+            DatasetStore(tmp_path / "o"),
+            "city-health",
+            resource_id,
+            Dataset(fields=fields, rows=rows),
+        )
+    message = str(caught.value)
+    assert "data row 2, field 'count': the cell is not an integer" in message
+    assert "data row 2, field 'year': the cell is not a four-digit year" in message
+    assert "data row 6, field 'count'" in message
+    assert "data row 6, field 'year'" not in message
+    assert "and 3 more such cells" in message
+
+
 def test_import_with_standard_keeps_invalid_cells(node: Node, tmp_path: Path) -> None:
     # The quality report lists the invalid cell, so the raw version keeps it.
     import json

@@ -413,6 +413,8 @@ def check_dataset(
         for index, field in enumerate(dataset.fields)
         if check_types and field.get("type") in _CELL_PATTERNS
     ]
+    bad: list[tuple[int, str, str, int]] = []
+    count = 0
     for number, row in enumerate(dataset.rows, start=1):
         if len(row) != width:
             raise ValidationError(
@@ -420,8 +422,6 @@ def check_dataset(
                 "needs one cell per field (null for an empty one)",
                 reason="schema-mismatch",
             )
-        # NOTE: the first bad cell stops the check, and integers beyond 2**53
-        # pass although JSON readers in other languages may round them.
         for index, name, kind in typed:
             cell = row[index]
             if (
@@ -429,13 +429,29 @@ def check_dataset(
                 and cell.strip()
                 and not _CELL_PATTERNS[kind].fullmatch(cell)
             ):
-                # The value is not quoted: it may be personal data.
-                raise ValidationError(
-                    f"data row {number}, field {name!r}: the cell is not {_CELL_WORDS[kind]}"
-                    f" ({len(cell)} characters); correct the cell, leave it empty, or "
-                    f"register the field as string",
-                    reason="schema-mismatch",
-                )
+                count += 1
+                if len(bad) < _REPORTED_CELLS:
+                    bad.append((number, name, kind, len(cell)))
+    if bad:
+        raise ValidationError(_bad_cells_message(bad, count), reason="schema-mismatch")
+
+
+#: Bad cells a rejected version's message lists; it counts the rest.
+_REPORTED_CELLS = 5
+
+
+def _bad_cells_message(bad: list[tuple[int, str, str, int]], count: int) -> str:
+    # Values are not quoted: they may be personal data.
+    listed = "; ".join(
+        f"data row {number}, field {name!r}: the cell is not {_CELL_WORDS[kind]} "
+        f"({length} characters)"
+        for number, name, kind, length in bad
+    )
+    more = f"; and {count - len(bad)} more such cells" if count > len(bad) else ""
+    return (
+        f"{listed}{more}. Correct the cells, leave them empty, or register the "
+        "fields as string"
+    )
 
 
 # Text forms accepted for the typed fields a version is checked against. Dates
