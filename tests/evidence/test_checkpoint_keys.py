@@ -215,6 +215,11 @@ def test_old_trust_file_rejected(node: Node, tmp_path: Path) -> None:
     assert "govchain keys --out FILE" in message
 
 
+def _first(text: str, role: str) -> str:
+    """Return the verifier key of the first `role` line of trust file `text`."""
+    return next(x for x in text.splitlines() if x.startswith(role)).split()[1]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -228,6 +233,14 @@ def test_old_trust_file_rejected(node: Node, tmp_path: Path) -> None:
         ),
         (lambda t: t + "signer x+0000+AA\n", "unknown entry 'signer'"),
         (lambda t: t + "node x+00000000+AA\n", "not a verifier key"),
+        (
+            lambda t: t + "department " + _first(t, "node ") + "\n",
+            "the department key .* is the same key as the node key",
+        ),
+        (
+            lambda t: t + "witness " + _first(t, "witness ") + "\n",
+            "the witness key .* is the same key as the witness key",
+        ),
     ],
     ids=[
         "no threshold",
@@ -237,6 +250,8 @@ def test_old_trust_file_rejected(node: Node, tmp_path: Path) -> None:
         "no node",
         "unknown",
         "bad",
+        "node key as department",
+        "witness twice",
     ],
 )
 def test_trust_file_errors(

@@ -109,6 +109,7 @@ def parse_trust_text(text: str, source: str) -> TrustedKeys:
     """Parse trust file text; `source` names it in error messages."""
     fields: dict[str, str] = {}
     keys: dict[str, list[NoteVerifier]] = {role: [] for role in _ROLES}
+    entries: list[tuple[str, NoteVerifier, int]] = []
     # A byte order mark, which some Windows editors write, is not content.
     for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         content = line.split("#", 1)[0].strip()
@@ -117,7 +118,9 @@ def parse_trust_text(text: str, source: str) -> TrustedKeys:
         keyword, *rest = content.split(None, 1)
         value = rest[0].strip() if rest else ""
         if keyword in _ROLES:
-            keys[keyword].append(_verifier(value, source, number))
+            verifier = _verifier(value, source, number)
+            keys[keyword].append(verifier)
+            entries.append((keyword, verifier, number))
         elif keyword in ("format", "origin", "witness-threshold"):
             if keyword in fields:
                 raise ConfigError(
@@ -156,6 +159,7 @@ def parse_trust_text(text: str, source: str) -> TrustedKeys:
             "from 1 to 1000",
             path=source,
         )
+    _check_one_role_per_key(entries, source)
     if not keys["node"]:
         raise ConfigError(
             f"{source} lists no node key, so no checkpoint can verify; "
@@ -169,6 +173,37 @@ def parse_trust_text(text: str, source: str) -> TrustedKeys:
         witnesses=keys["witness"],
         departments=keys["department"],
     )
+
+
+def _check_one_role_per_key(
+    entries: list[tuple[str, NoteVerifier, int]], source: str
+) -> None:
+    """Raise `ConfigError` when one public key is listed twice.
+
+    A key listed as a node's and a department's would let a department sign
+    checkpoints, and one key under two witness names would count twice. The
+    one repeat allowed is a witness department's key, listed under its name
+    once as witness and once as department.
+    """
+    first: dict[bytes, tuple[str, str, int]] = {}
+    for role, verifier, number in entries:
+        raw = verifier.public_key.raw
+        if raw not in first:
+            first[raw] = (role, verifier.name, number)
+            continue
+        first_role, first_name, first_number = first[raw]
+        if {role, first_role} == {"witness", "department"} and (
+            verifier.name == first_name
+        ):
+            continue
+        raise ConfigError(
+            f"{source}, line {number}: the {role} key {verifier.name} is the same "
+            f"key as the {first_role} key {first_name} on line {first_number}; each "
+            "key belongs to one node, witness or department (a witness "
+            "department's key is listed once as witness and once as department). "
+            f"Remove the line or {_NEW_FILE_HINT}",
+            path=source,
+        )
 
 
 def _verifier(value: str, source: str, number: int) -> NoteVerifier:
