@@ -258,8 +258,9 @@ def _owned(ctx: TxContext) -> dict[str, Any]:
 def register(ctx: TxContext) -> None:
     payload = ctx.tx.payload
     resource_id = resource_id_for(ctx)
-    ctx.add_subject(f"resource:{resource_id}")
     if ctx.state.get(RESOURCE_NS, resource_id) is not None:
+        # The attempt belongs to the existing resource's trail.
+        ctx.add_subject(f"resource:{resource_id}")
         raise ValidationError(
             f"resource {resource_id!r} already exists", reason="duplicate"
         )
@@ -283,6 +284,9 @@ def register(ctx: TxContext) -> None:
     }
     record.update(_clean(payload, UPDATABLE))
     _link_standard(ctx, record)
+    # A rejected registration creates no resource, so it names none: its id
+    # would point the audit trail at a resource that does not exist.
+    ctx.add_subject(f"resource:{resource_id}")
     ctx.state.put(RESOURCE_NS, resource_id, record)
 
 
