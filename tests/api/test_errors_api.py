@@ -103,7 +103,7 @@ def test_openapi_documents_bodies(api: Api) -> None:
         "/v1/verify",
     ):
         assert path in paths, path
-    assert set(paths["/v1/grants/{grant_id}/delivery"]) == {"get", "post"}
+    assert set(paths["/v1/grants/{grant_id}/delivery"]) == {"post"}
     schemas = spec["components"]["schemas"]
     for name in ("ResourceRegistration", "AccessRequest", "SignedTransaction"):
         assert name in schemas, name

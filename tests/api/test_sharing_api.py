@@ -40,7 +40,7 @@ def test_sharing_full_flow(api: Api) -> None:
     grant_id = api.grant(resource_id, ["org_code", "beds"])
 
     # Delivery, asked for with the consumer's token.
-    response = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER)
+    response = api.post(f"/v1/grants/{grant_id}/delivery", CONSUMER)
     assert response.status_code == 200, response.text
     package = response.json()
     assert package["provider"] == OWNER
@@ -231,7 +231,7 @@ def test_delivery_without_grant_refused(api: Api) -> None:
 
 def test_delivery_unknown_grant_refused(api: Api) -> None:
     resource_id = api.register()
-    response = api.get(
+    response = api.post(
         "/v1/grants/grant-missing/delivery",
         CONSUMER,
         params={"resource": resource_id},
@@ -242,7 +242,7 @@ def test_delivery_unknown_grant_refused(api: Api) -> None:
 
 
 def test_delivery_unknown_grant_no_resource_404(api: Api) -> None:
-    response = api.get("/v1/grants/grant-missing/delivery", CONSUMER)
+    response = api.post("/v1/grants/grant-missing/delivery", CONSUMER)
     assert response.status_code == 404
     assert response.json()["reason"] == "unknown-grant"
 
@@ -256,14 +256,14 @@ def test_delivery_revoked_grant_refused(api: Api) -> None:
     )
     assert response.status_code == 200
     assert response.json()["grant"]["status"] == "revoked"
-    response = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER)
+    response = api.post(f"/v1/grants/{grant_id}/delivery", CONSUMER)
     _assert_refused(api, response, resource_id, "revoked")
 
 
 def test_delivery_not_shared_refused(api: Api) -> None:
     resource_id = api.register(sharing="not_shared")
     api.publish(resource_id)
-    response = api.get(f"/v1/catalog/resources/{resource_id}/delivery", CONSUMER)
+    response = api.post(f"/v1/catalog/resources/{resource_id}/delivery", CONSUMER)
     _assert_refused(api, response, resource_id, "not-shared")
 
 
@@ -285,7 +285,7 @@ def test_delivery_to_other_department_refused(api: Api) -> None:
     resource_id = api.register()
     api.publish(resource_id)
     grant_id = api.grant(resource_id)
-    response = api.get(f"/v1/grants/{grant_id}/delivery", OTHER)
+    response = api.post(f"/v1/grants/{grant_id}/delivery", OTHER)
     _assert_refused(api, response, resource_id, "wrong-consumer", consumer=OTHER)
 
 
@@ -295,7 +295,7 @@ def test_delivery_grant_of_other_resource_refused(api: Api) -> None:
     grant_id = api.grant(granted)
     other = api.register()
     api.publish(other)
-    response = api.get(
+    response = api.post(
         f"/v1/grants/{grant_id}/delivery", CONSUMER, params={"resource": other}
     )
     _assert_refused(api, response, other, "wrong-resource")
@@ -306,7 +306,7 @@ def test_delivery_expired_grant_refused(api: Api, clock: DemoClock) -> None:
     api.publish(resource_id)
     grant_id = api.grant(resource_id)
     clock.advance(31)
-    response = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER)
+    response = api.post(f"/v1/grants/{grant_id}/delivery", CONSUMER)
     _assert_refused(api, response, resource_id, "expired")
 
 
@@ -314,7 +314,7 @@ def test_receipt_by_other_department_forbidden(api: Api) -> None:
     resource_id = api.register()
     api.publish(resource_id)
     grant_id = api.grant(resource_id)
-    package = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER).json()
+    package = api.post(f"/v1/grants/{grant_id}/delivery", CONSUMER).json()
     response = api.post(
         f"/v1/deliveries/{package['delivery']}/receipt", OTHER, json=package
     )
@@ -328,7 +328,7 @@ def test_receipt_altered_package_rejected(api: Api) -> None:
     resource_id = api.register()
     api.publish(resource_id)
     grant_id = api.grant(resource_id)
-    package = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER).json()
+    package = api.post(f"/v1/grants/{grant_id}/delivery", CONSUMER).json()
     package["rows"][0][1] = "999"
     response = api.post(
         f"/v1/deliveries/{package['delivery']}/receipt", CONSUMER, json=package
@@ -342,7 +342,7 @@ def test_receipt_incomplete_package_rejected(api: Api, missing: str) -> None:
     resource_id = api.register()
     api.publish(resource_id)
     grant_id = api.grant(resource_id)
-    package = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER).json()
+    package = api.post(f"/v1/grants/{grant_id}/delivery", CONSUMER).json()
     delivery_id = package["delivery"]
     del package[missing]
     response = api.post(f"/v1/deliveries/{delivery_id}/receipt", CONSUMER, json=package)
@@ -370,3 +370,15 @@ def test_overdue_escalation_operator_only(api: Api, clock: DemoClock) -> None:
     assert response.status_code == 200
     assert response.json()["escalated"] == 1
     assert api.get(f"/v1/requests/{request_id}", OWNER).json()["escalated"] is True
+
+
+def test_delivery_needs_post(api: Api) -> None:
+    resource_id = api.register(level=1)
+    api.publish(resource_id)
+    grant_id = api.grant(resource_id, ["org_code", "beds"])
+    # A delivery is recorded on the ledger, so a GET (which proxies and
+    # prefetchers may repeat) must not make one.
+    size = api.node.store.log_size()
+    response = api.get(f"/v1/grants/{grant_id}/delivery", CONSUMER)
+    assert response.status_code == 405
+    assert api.node.store.log_size() == size

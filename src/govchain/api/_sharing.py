@@ -240,21 +240,14 @@ def _deliver(
     return delivery.package
 
 
-for _method in ("GET", "POST"):
-    router.add_api_route(
-        "/grants/{grant_id}/delivery",
-        deliver_under_grant,
-        methods=[_method],
-        name=f"deliver_under_grant_{_method.lower()}",
-        operation_id=f"deliver_under_grant_{_method.lower()}",
-    )
-    router.add_api_route(
-        "/catalog/resources/{resource_id}/delivery",
-        deliver_without_grant,
-        methods=[_method],
-        name=f"deliver_without_grant_{_method.lower()}",
-        operation_id=f"deliver_without_grant_{_method.lower()}",
-    )
+# POST only: every delivery is recorded on the ledger, and a GET, which a proxy
+# or a browser's prefetch may repeat, should change nothing.
+router.add_api_route(
+    "/grants/{grant_id}/delivery", deliver_under_grant, methods=["POST"]
+)
+router.add_api_route(
+    "/catalog/resources/{resource_id}/delivery", deliver_without_grant, methods=["POST"]
+)
 
 
 @router.post("/deliveries/{delivery_id}/receipt")
