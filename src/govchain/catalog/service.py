@@ -436,7 +436,7 @@ def check_dataset(
         raise ValidationError(_bad_cells_message(bad, count), reason="schema-mismatch")
 
 
-#: Bad cells a rejected version's message lists; it counts the rest.
+#: How many bad cells a rejected version's message lists. It counts the rest.
 _REPORTED_CELLS = 5
 
 
