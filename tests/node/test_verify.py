@@ -10,7 +10,9 @@ import pytest
 
 from govchain.errors import IntegrityError
 from govchain.ledger import store as store_module
-from govchain.ledger.store import LedgerStore
+from govchain.ledger import verify as verify_module
+from govchain.ledger.store import ID_PREFIX, LedgerStore, StoredTx
+from govchain.ledger.transaction import sign_transaction
 from govchain.ledger.verify import _check_id_index, verify_ledger
 from govchain.node import Node
 
@@ -409,3 +411,93 @@ def test_node_refuses_missing_block(node: Node) -> None:
     db.close()
     with pytest.raises(Exception, match="blocks or transactions were removed"):
         Node(home)
+
+
+@pytest.fixture
+def large(node: Node) -> LedgerStore:
+    """A ledger large enough that verify starts its check processes."""
+    key = node.dept_keys["city-health"]
+    datas = [
+        sign_transaction(
+            type="catalog.register",
+            dept="city-health",
+            key=key,
+            nonce=nonce,
+            payload={"title": f"r{nonce}", "level": 1, "sharing": "unconditional"},
+        ).canonical_bytes()
+        for nonce in range(1, 301)
+    ]
+    node.submit_bytes(datas)
+    while node.commit_next(timeout=0):
+        pass
+    path = node.store.path
+    node.close()
+    return LedgerStore(path)
+
+
+def _fail_here(*args: object) -> None:
+    raise AssertionError("the index check ran in this process, not a check process")
+
+
+@pytest.mark.parametrize(
+    ("sql", "check", "expected"),
+    [
+        (
+            "DELETE FROM tx_subjects WHERE seq = 5",
+            "_check_subjects",
+            "audit index of subjects",
+        ),
+        ("DELETE FROM tx_ids_recent WHERE seq = 5", "_check_id_index", "id index"),
+    ],
+    ids=["subjects", "ids"],
+)
+def test_verify_index_checks_on_check_processes(
+    large: LedgerStore,
+    monkeypatch: pytest.MonkeyPatch,
+    sql: str,
+    check: str,
+    expected: str,
+) -> None:
+    assert verify_ledger(large, workers=2).ok
+    _tamper(large, sql)
+    # Patched here only: the check processes import their own copy.
+    monkeypatch.setattr(verify_module, check, _fail_here)
+    report = verify_ledger(large, workers=2)
+    assert report.problem is not None
+    assert expected in str(report.problem)
+
+
+def test_index_check_notices_other_ledger_size(large: LedgerStore) -> None:
+    size = large.log_size()
+    path = str(large.path)
+    prefixes = array("Q", [int(t.id[:ID_PREFIX], 16) for t in _all_txs(large)])
+    assert verify_module.id_index_problem(path, size, prefixes) is None
+    assert verify_module.id_index_problem(path, size + 1, prefixes) == "other-snapshot"
+    problem = verify_module.subjects_problem(path, size, 0, 0)
+    assert isinstance(problem, tuple)
+    assert "audit index of subjects" in problem[0]
+
+
+def _all_txs(store: LedgerStore) -> list[StoredTx]:
+    return [tx for _height, run in store.tx_runs() for tx in run]
+
+
+def test_verify_ignores_blocks_committed_meanwhile(node: Node) -> None:
+    _fill(node)
+    committed: list[int] = []
+
+    def commit_once(height: int, _top: int) -> None:
+        # A block committed while verify walks: the walk and the checks at
+        # its end must read the same ledger, the one of the walk's start.
+        if not committed:
+            node.act(
+                "city-health",
+                "catalog.register",
+                {"title": "meanwhile", "level": 1, "sharing": "unconditional"},
+            )
+            committed.append(height)
+
+    report = verify_ledger(node.store, progress=commit_once)
+    assert committed
+    assert report.ok, report.problem
+    assert verify_ledger(node.store).transactions == report.transactions + 1

@@ -33,6 +33,7 @@ from govchain.ledger.sigcheck import (
     CheckPool,
     CheckWorkerError,
     KeyTable,
+    Task,
     ed25519_valid,
     key_table,
 )
@@ -246,6 +247,17 @@ class BatchApplier:
             return None
         try:
             return checks.submit(datas, table, recorded_valid)
+        except (CheckWorkerError, OSError) as exc:
+            self._pool_failed(checks, exc)
+            return None
+
+    def run_task(self, task: Task) -> Future[Any] | None:
+        """Start `task` on a check process; None when none is running."""
+        checks = self._checks
+        if checks is None or not checks.running():
+            return None
+        try:
+            return checks.run(task)
         except (CheckWorkerError, OSError) as exc:
             self._pool_failed(checks, exc)
             return None

@@ -20,12 +20,16 @@ A request can list, for each transaction, whether the ledger records its
 signature as valid (`govchain verify` sends this list). Those signatures may
 take the quicker check of `govchain.crypto.recheck`, and all others take
 libsodium's.
+
+A check process also runs a `Task`: a function of govchain named by module and
+name, such as the index checks that end `govchain verify`.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import importlib
 import logging
 import os
 import pickle
@@ -36,6 +40,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -55,6 +60,25 @@ Check = tuple[str, bool] | None
 #: A request to a check process: transactions, keys, and for each transaction
 #: whether the ledger records its signature as valid (None: nothing recorded).
 Request = tuple[list[bytes], KeyTable, list[bool] | None]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A call of `function` (`module:name`, a module of govchain) with `args`.
+
+    The function's result must pickle. If it raises, its check process exits
+    and the task's future fails with `CheckWorkerError`.
+    """
+
+    function: str
+    args: tuple[Any, ...]
+
+    def run(self) -> Any:
+        module, _, name = self.function.partition(":")
+        if not module.startswith("govchain."):
+            raise ValueError(f"task function {self.function!r} is not in govchain")
+        return getattr(importlib.import_module(module), name)(*self.args)
+
 
 #: How much lower the check processes' scheduling priority is than the node's.
 #: With two of them beside the committer on two cores, equal priorities gave
@@ -160,8 +184,8 @@ class _Worker:
             stdout=subprocess.PIPE,
             env=env,
         )
-        self._requests: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
-        self._waiting: collections.deque[Future[list[Check]]] = collections.deque()
+        self._requests: queue.SimpleQueue[Request | Task | None] = queue.SimpleQueue()
+        self._waiting: collections.deque[Future[Any]] = collections.deque()
         self._lock = threading.Lock()
         self._failed: CheckWorkerError | None = None
         #: Set once the process has imported govchain and sent its first frame.
@@ -176,8 +200,8 @@ class _Worker:
         self._writer.start()
         self._reader.start()
 
-    def submit(self, request: Request) -> Future[list[Check]]:
-        future: Future[list[Check]] = Future()
+    def submit(self, request: Request | Task) -> Future[Any]:
+        future: Future[Any] = Future()
         with self._lock:
             if self._failed is not None:
                 raise self._failed
@@ -272,6 +296,12 @@ class CheckPool:
         """
         return all(w.ready.wait(timeout) for w in self._started())
 
+    def running(self) -> bool:
+        """Return whether the workers have been started and every one is ready."""
+        with self._lock:
+            workers = list(self._workers)
+        return bool(workers) and all(w.ready.is_set() for w in workers)
+
     def ready(self) -> bool:
         """Return whether every worker is ready, starting them if none runs.
 
@@ -297,6 +327,14 @@ class CheckPool:
             worker = workers[self._next % len(workers)]
             self._next += 1
         return worker.submit((datas, keys, recorded_valid))
+
+    def run(self, task: Task) -> Future[Any]:
+        """Queue `task` on the next worker, round robin; see `submit`."""
+        workers = self._started()
+        with self._lock:
+            worker = workers[self._next % len(workers)]
+            self._next += 1
+        return worker.submit(task)
 
     def close(self) -> None:
         with self._lock:
@@ -330,13 +368,21 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     _write_frame(stdout, True)
     while True:
         try:
-            datas, keys, recorded_valid = _read_frame(stdin)
+            message = _read_frame(stdin)
         except EOFError:
             return
+        if isinstance(message, Task):
+            _write_frame(stdout, message.run())
+            continue
+        datas, keys, recorded_valid = message
         _write_frame(stdout, check_transactions(datas, keys, recorded_valid))
 
 
 if __name__ == "__main__":
     with contextlib.suppress(OSError):
         os.nice(CHECK_NICENESS)
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    # Run the module's imported copy: a `Task` arrives pickled as
+    # govchain.ledger.sigcheck.Task, a different class from this __main__'s.
+    from govchain.ledger import sigcheck
+
+    sigcheck.serve(sys.stdin.buffer, sys.stdout.buffer)
