@@ -123,6 +123,12 @@ def test_filled_ledger_uses_both_id_tables(filled: LedgerStore) -> None:
         "UPDATE tx_ids_recent SET prefix = '00000000' WHERE seq = 4",
         "INSERT INTO tx_ids_recent SELECT prefix, seq FROM tx_ids WHERE seq = 1",
         "INSERT INTO tx_ids (prefix, seq) VALUES ('00000000', 9)",
+        # Text that int(x, 16) reads as the same number.
+        "UPDATE tx_ids_recent SET prefix = upper(prefix) WHERE seq = 4",
+        "UPDATE tx_ids_recent SET prefix = '+' || substr(prefix, 2) WHERE seq = 4",
+        "UPDATE tx_ids_recent SET prefix = ' ' || substr(prefix, 2) WHERE seq = 4",
+        "UPDATE tx_ids_recent SET prefix = substr(prefix, 1, 3) || '_' || "
+        "substr(prefix, 5) WHERE seq = 4",
     ],
 )
 def test_verify_reports_altered_id_index(filled: LedgerStore, sql: str) -> None:

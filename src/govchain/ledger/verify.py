@@ -734,13 +734,19 @@ def _check_id_index(store: LedgerStore, prefixes: array[int]) -> None:
 
 
 def _prefix_value(prefix: object) -> int:
-    """Return the integer an id prefix stands for, or -1 if it is not one."""
-    if not isinstance(prefix, str) or len(prefix) != ID_PREFIX:
+    """Return the integer an id prefix stands for, or -1 if it is not one.
+
+    A prefix is exactly the id's first characters, lower-case hex. `int(x, 16)`
+    alone also reads upper case, a sign, spaces and underscores, and the
+    lookup of the id by its prefix would then miss the entry.
+    """
+    if (
+        not isinstance(prefix, str)
+        or len(prefix) != ID_PREFIX
+        or prefix.strip("0123456789abcdef")
+    ):
         return -1
-    try:
-        return int(prefix, 16)
-    except ValueError:
-        return -1
+    return int(prefix, 16)
 
 
 class _SubjectDigest:
