@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -163,7 +164,10 @@ def verify(
     state: CliState = ctx.obj
     store = state.read_store()
     try:
-        total = store.height() + 1
+        try:
+            total: int | None = store.height() + 1
+        except sqlite3.Error:
+            total = None  # verify_ledger reports why the file cannot be read
         with Progress(console=err_console, transient=True, disable=as_json) as progress:
             task = progress.add_task("verifying blocks", total=total)
             report = verify_ledger(

@@ -69,6 +69,12 @@ class CliState:
         """Open the ledger read-only; works while a server writes to it."""
         home = self.home(need_keys=False)
         home.settings()
+        if not home.ledger_path.is_file():
+            raise ConfigError(
+                f"ledger file {home.ledger_path} is missing; restore the node home "
+                "from a backup",
+                path=str(home.ledger_path),
+            )
         return LedgerStore(home.ledger_path, readonly=True)
 
 

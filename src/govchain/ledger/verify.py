@@ -24,6 +24,7 @@ import collections
 import hashlib
 import json
 import logging
+import sqlite3
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future
@@ -116,6 +117,15 @@ def verify_ledger(
         # Rows edited outside govchain can contain any type: report them as a problem.
         report.problem = IntegrityError(
             f"block {report.blocks} contains malformed data: {exc!r}",
+            height=report.blocks,
+        )
+    except sqlite3.Error as exc:
+        # A dropped table or column, a file that is not a database, a lock.
+        report.problem = IntegrityError(
+            f"the ledger file cannot be read (stopped at block {report.blocks}): "
+            f"{exc}; "
+            "restore the node home from a backup, or retry if another process "
+            "holds a lock on it",
             height=report.blocks,
         )
     finally:

@@ -8,10 +8,12 @@ transaction (fsynced). Only then does it complete the submitters' receipts.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
@@ -136,6 +138,33 @@ class NodeLockedError(ConfigError):
     """Another process holds the node home's writer lock."""
 
 
+def _require_ledger(home: NodeHome) -> None:
+    """Raise `ConfigError` unless the home's ledger file exists with a genesis block."""
+    path = home.ledger_path
+    problem = None
+    if not path.is_file():
+        problem = "is missing"
+    else:
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            ) as db:
+                if (
+                    db.execute("SELECT 1 FROM blocks WHERE height = 0").fetchone()
+                    is None
+                ):
+                    problem = "has no genesis block"
+        except sqlite3.Error as exc:
+            problem = f"cannot be read ({exc})"
+    if problem is not None:
+        raise ConfigError(
+            f"ledger file {path} {problem}, so the node cannot start: a new ledger "
+            "would fork this node's chain. Restore the node home from a backup; "
+            "`govchain init` creates a new node in an empty folder",
+            path=str(path),
+        )
+
+
 class Node:
     """The writer of one node home."""
 
@@ -146,11 +175,17 @@ class Node:
         orderer: Orderer | None = None,
         workers: int = 2,
         lock_timeout: float = 0.0,
+        new_ledger: bool = False,
     ) -> None:
+        """Open `home` for writing. Only `init_node` passes `new_ledger`: any
+        other open of a home without a ledger raises `ConfigError`, because a
+        ledger started again would fork the node's own chain."""
         load_handlers()
         self.home = home
         self._lock_file = _acquire_lock(home.lock_path, lock_timeout)
         try:
+            if not new_ledger:
+                _require_ledger(home)
             self._open(home, orderer, workers)
         except BaseException:
             # A home that cannot be opened (wrong passphrase, damaged ledger)

@@ -65,7 +65,7 @@ def init_node(
         nonce=1,
         payload=payload,
     )
-    node = Node(home, orderer=orderer)
+    node = Node(home, orderer=orderer, new_ledger=True)
     try:
         last = None
         if genesis_time:
