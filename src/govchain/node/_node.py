@@ -134,6 +134,11 @@ class _Waiter:
         return True
 
 
+#: Seconds a thread signing for a department waits for another thread's
+#: signed transactions of that department to be submitted.
+SIGNED_QUEUE_WAIT = 5.0
+
+
 class NodeLockedError(ConfigError):
     """Another process holds the node home's writer lock."""
 
@@ -219,6 +224,11 @@ class Node:
         self._waiters_lock = threading.Lock()
         self._nonce_lock = threading.Lock()
         self._issued: dict[str, int] = {}
+        # Transactions this node signed that have not reached the orderer, by
+        # department: tx id to the signing thread and when it signed.
+        self._unqueued: dict[str, dict[str, tuple[int, float]]] = {}
+        self._unqueued_dept: dict[str, str] = {}
+        self._unqueued_changed = threading.Condition()
         self._keys: dict[str, PublicKey] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -406,13 +416,62 @@ class Node:
                 f"here; hosted: {', '.join(sorted(self.dept_keys))}",
                 reason="not-hosted",
             )
-        return sign_transaction(
-            type=tx_type,
-            dept=dept,
-            key=key,
-            nonce=self._bump_nonce(dept),
-            payload=payload,
-        )
+        # Nonces must reach the orderer in the order they were issued, or the
+        # lower one is rejected as stale. So a thread signing for a department
+        # waits until the transactions other threads signed for it are queued.
+        # One thread may sign several before queueing them, as imports do.
+        me = threading.get_ident()
+        with self._unqueued_changed:
+            self._wait_for_other_signers(dept, me)
+            tx = sign_transaction(
+                type=tx_type,
+                dept=dept,
+                key=key,
+                nonce=self._bump_nonce(dept),
+                payload=payload,
+            )
+            self._unqueued.setdefault(dept, {})[tx.id] = (me, time.monotonic())
+            self._unqueued_dept[tx.id] = dept
+        return tx
+
+    def _wait_for_other_signers(self, dept: str, me: int) -> None:
+        """Wait until no other thread holds an unqueued transaction of `dept`.
+
+        Called with `_unqueued_changed` held. A transaction signed but not
+        queued within `SIGNED_QUEUE_WAIT` seconds was dropped by its caller,
+        so it is forgotten.
+        """
+        deadline = time.monotonic() + SIGNED_QUEUE_WAIT
+        while True:
+            pending = self._unqueued.get(dept, {})
+            others = [t for t, (thread, _at) in pending.items() if thread != me]
+            if not others:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                for txid in others:
+                    del pending[txid]
+                    self._unqueued_dept.pop(txid, None)
+                logger.warning(
+                    "%d transaction(s) of %s were signed but not submitted within "
+                    "%.0f s; signing goes on",
+                    len(others),
+                    dept,
+                    SIGNED_QUEUE_WAIT,
+                )
+                return
+            self._unqueued_changed.wait(remaining)
+
+    def _mark_queued(self, txids: Iterable[str]) -> None:
+        with self._unqueued_changed:
+            changed = False
+            for txid in txids:
+                dept = self._unqueued_dept.pop(txid, None)
+                if dept is not None:
+                    self._unqueued[dept].pop(txid, None)
+                    changed = True
+            if changed:
+                self._unqueued_changed.notify_all()
 
     def _bump_nonce(self, dept: str) -> int:
         with self._nonce_lock:
@@ -472,6 +531,8 @@ class Node:
         self.applier.precheck(fresh, self._keys, fresh_ids)
         for data in fresh:
             self.orderer.submit(data)
+        if self._unqueued_dept:
+            self._mark_queued(txid for txid, _data in items)
         return waiters
 
     def submit(
