@@ -411,3 +411,23 @@ def test_mistyped_id_number_masked(api: Api, caplog: pytest.LogCaptureFixture) -
     PathOnlyFilter().filter(record)
     assert number not in record.getMessage()
     assert "<ID number>" in record.getMessage()
+
+
+def test_presigned_personal_data_never_stored(api: Api) -> None:
+    body = _signed_register(
+        api,
+        1000,
+        title="holder 11010519491231002X",
+        description="call 13800138000",
+        level=1,
+        sharing="unconditional",
+    )
+    size = api.node.store.log_size()
+    response = _post_canonical(api, body)
+    assert response.status_code == 422, response.text
+    error = response.json()
+    assert error["reason"] == "personal-data"
+    assert "payload.description contains a mobile number" in error["error"]
+    assert "13800138000" not in response.text
+    assert "11010519491231002X" not in response.text
+    assert api.node.store.log_size() == size

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.api.api_support import FIELDS, Api
+from tests.block_support import commit_signed
 from typer.testing import CliRunner
 
 from govchain.catalog import service as catalog
@@ -81,7 +82,7 @@ def test_handler_checks_before_repeats(node: Node) -> None:
         "sharing": "conditional",
         "fields": [field, field],
     }
-    receipt = node.act(OWNER, "catalog.register", payload)
+    receipt = commit_signed(node, OWNER, "catalog.register", payload)
     assert not receipt.applied
     assert receipt.reason == "personal-data"
     assert MOBILE not in receipt.message

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from tests.api.api_support import Api
+from tests.block_support import commit_signed
 
 from govchain.catalog import service as catalog
 from govchain.consortium import Consortium, load_demo_consortium
@@ -135,7 +136,9 @@ def test_admit_unknown_payload_field(node: Node) -> None:
 def test_admit_personal_data_rejected(
     node: Node, field: str, value: str, kind: str
 ) -> None:
-    receipt = node.act(OPERATOR, "consortium.admit", admission(**{field: value}))
+    receipt = commit_signed(
+        node, OPERATOR, "consortium.admit", admission(**{field: value})
+    )
     assert receipt.reason == "personal-data"
     assert f"field department.{field} contains a {kind}" in receipt.message
     assert ID_NUMBER not in receipt.message
@@ -240,7 +243,7 @@ def test_sharing_works_after_bad_admit(node: Node) -> None:
 
 def test_suspend_reason_personal_data(node: Node) -> None:
     payload = {"department": "city-market", "reason": f"联系人手机 {MOBILE}"}
-    receipt = node.act(OPERATOR, "consortium.suspend", payload)
+    receipt = commit_signed(node, OPERATOR, "consortium.suspend", payload)
     assert receipt.reason == "personal-data"
     assert "field reason contains a mobile number" in receipt.message
     assert MOBILE not in receipt.message

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.block_support import commit_signed
 
 from govchain.catalog import service as catalog
 from govchain.datasets import Dataset, DatasetStore
@@ -66,7 +67,7 @@ def test_override_handler_rejects_mobile(node: Node, tmp_path: Path) -> None:
         "level": 3,
         "reason": "resident at 138-0013-8000 asked for it",
     }
-    receipt = node.act("city-health", "governance.override", payload)
+    receipt = commit_signed(node, "city-health", "governance.override", payload)
     assert not receipt.applied
     assert receipt.reason == "personal-data"
     assert "field reason contains a mobile number" in receipt.message
@@ -79,7 +80,7 @@ def test_override_level_checked_first(node: Node, tmp_path: Path) -> None:
         override_grade(node, "city-health", resource_id, "街道", level=9, reason="x")
     assert "reason" not in str(refused.value)
     payload = {"resource": resource_id, "field": "街道", "level": 9, "reason": "x"}
-    receipt = node.act("city-health", "governance.override", payload)
+    receipt = commit_signed(node, "city-health", "governance.override", payload)
     assert not receipt.applied
     assert "level must be an integer from 1 to 4, got 9" in receipt.message
 
@@ -99,7 +100,7 @@ def test_catalog_description_mobile_rejected(node: Node) -> None:
     assert node.store.log_size() == size
     fields = [{"name": "a", "type": "string", "description": f"e.g. {ID_NUMBER}"}]
     payload = {"title": "人员", "level": 1, "sharing": "conditional", "fields": fields}
-    receipt = node.act("city-health", "catalog.register", payload)
+    receipt = commit_signed(node, "city-health", "catalog.register", payload)
     assert receipt.reason == "personal-data"
     assert "field fields[0].description contains a resident ID" in receipt.message
 
@@ -174,7 +175,7 @@ def test_standard_handler_rejects_mobile(node: Node) -> None:
         "document": document,
         "sha256": hashlib.sha256(document.encode("utf-8")).hexdigest(),
     }
-    receipt = node.act("city-health", "standard.register", payload)
+    receipt = commit_signed(node, "city-health", "standard.register", payload)
     assert not receipt.applied
     assert receipt.reason == "personal-data"
     assert "field title contains a mobile number" in receipt.message
@@ -193,7 +194,7 @@ def test_override_reason_glued_number(node: Node, tmp_path: Path, reason: str) -
     _assert_rejected(refused.value, "reason")
     assert node.store.log_size() == size
     payload = {"resource": resource_id, "field": "街道", "level": 3, "reason": reason}
-    receipt = node.act("city-health", "governance.override", payload)
+    receipt = commit_signed(node, "city-health", "governance.override", payload)
     assert not receipt.applied
     assert receipt.reason == "personal-data"
     assert ID_NUMBER not in receipt.message
@@ -208,7 +209,7 @@ def test_catalog_title_glued_id_rejected(node: Node) -> None:
         )
     _assert_rejected(refused.value, "title")
     payload = {"title": title, "level": 1, "sharing": "conditional"}
-    receipt = node.act("city-health", "catalog.register", payload)
+    receipt = commit_signed(node, "city-health", "catalog.register", payload)
     assert not receipt.applied
     assert receipt.reason == "personal-data"
     assert "field title contains a resident ID number" in receipt.message

@@ -9,7 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govchain.governance import personal_data
-from govchain.governance.personal_data import find_personal_data, mask_personal_data
+from govchain.governance.personal_data import (
+    find_in_transaction,
+    find_personal_data,
+    mask_personal_data,
+)
+from govchain.ledger.canonical import canonical_json
 
 # 11010119900307451 plus its check character 4 (ISO 7064 MOD 11-2).
 ID_18 = "110101199003074514"
@@ -43,6 +48,20 @@ MOBILE = "13800138000"
         # A hex run shorter than 32 characters is not a digest.
         (f"deadbeef{MOBILE}", "mobile number"),
         (f"{'ab' * 6}{ID_18}", "resident ID number"),
+        # Other separators, and characters that show nothing.
+        ("138.0013.8000", "mobile number"),
+        ("(138)0013-8000", "mobile number"),
+        ("138/0013/8000", "mobile number"),
+        ("138_0013_8000", "mobile number"),
+        ("138 0013.8000", "mobile number"),
+        ("138\u00ad0013\u00ad8000", "mobile number"),
+        ("138\u20600013\u20608000", "mobile number"),
+        ("138\u200c0013\u200c8000", "mobile number"),
+        ("110101.19900307.4514", "resident ID number"),
+        ("110101/19900307/4514", "resident ID number"),
+        ("110101_19900307_4514", "resident ID number"),
+        ("110101\u00ad19900307\u00ad4514", "resident ID number"),
+        ("110101\u200b19900307\u200b4514", "resident ID number"),
     ],
 )
 def test_find_personal_data_matches(text: str, kind: str) -> None:
@@ -65,6 +84,8 @@ def test_find_personal_data_matches(text: str, kind: str) -> None:
         "resource 1380013800-1",  # a serial after a code, grouped unlike a phone
         "resource 1380013-8000",
         "11010119-9003074514",  # an ID number grouped unlike one
+        "version 13800.138000",  # a decimal number
+        "2024.03.02 13:00",
         # Inside a digest: 32 or more hex characters in a row.
         f"sha256:{'ab' * 26}{MOBILE}",
         f"sha256:{'AB' * 26}{MOBILE}",
@@ -127,3 +148,44 @@ def test_long_run_filter_keeps_every_match(text: str) -> None:
     walked = list(personal_data._candidates(personal_data._normalize(text)))
     first = walked[0][2] if walked else None
     assert find_personal_data(text) == first
+
+
+def _tx_bytes(payload: dict[str, object], **fields: object) -> bytes:
+    body = {"dept": "city-health", "kid": "0123456789abcdef", "nonce": 1}
+    return canonical_json({**body, **fields, "payload": payload})
+
+
+@pytest.mark.parametrize(
+    ("payload", "where", "kind"),
+    [
+        ({"title": f"户主 {ID_18}"}, "payload.title", "resident ID number"),
+        ({"fields": [{"type": MOBILE}]}, "payload.fields[0].type", "mobile number"),
+        ({"id": f"res-{ID_18}"}, "payload.id", "resident ID number"),
+        ({MOBILE: 1}, "a field name in payload", "mobile number"),
+        ({"note": "１３８００１３８０００"}, "payload.note", "mobile number"),
+    ],
+)
+def test_find_in_transaction_names_field(
+    payload: dict[str, object], where: str, kind: str
+) -> None:
+    assert find_in_transaction(_tx_bytes(payload)) == (where, kind)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"title": "床位", "level": 1},
+        # An identifier built from a digest's first characters.
+        {"id": "380120000j.13800138000a"},
+        {"resource": "res-00001380013800"},
+        {"root": "ab" * 16 + MOBILE},
+    ],
+)
+def test_find_in_transaction_ignores(payload: dict[str, object]) -> None:
+    assert find_in_transaction(_tx_bytes(payload)) is None
+
+
+def test_find_in_transaction_skips_key_id_and_not_json() -> None:
+    assert find_in_transaction(_tx_bytes({}, kid=f"a{MOBILE}bcd")) is None
+    found = find_in_transaction(f'{{"broken": "{MOBILE}"'.encode())
+    assert found == ("the transaction", "mobile number")

@@ -12,6 +12,7 @@ from govchain.catalog import service as catalog
 from govchain.datasets import Dataset, DatasetStore
 from govchain.demo.scenarios import DemoClock
 from govchain.errors import PolicyError, ValidationError
+from govchain.ledger.orderer import Batch
 from govchain.node import Node
 from govchain.sharing import service as sharing
 
@@ -112,7 +113,7 @@ def test_personal_data_kept_off_ledger(node: Node, tmp_path: Path) -> None:
     assert node.store.height() == height + 1
 
 
-def test_personal_data_refused_by_rules(node: Node, tmp_path: Path) -> None:
+def test_personal_data_refused_before_ordering(node: Node, tmp_path: Path) -> None:
     resource_id = _resource(node, tmp_path, sharing_type="conditional")
     payload = {
         "resource": resource_id,
@@ -120,9 +121,33 @@ def test_personal_data_refused_by_rules(node: Node, tmp_path: Path) -> None:
         "purpose": "holder 138 0013 8000",
         "term_days": 30,
     }
-    receipt = node.act("city-cdc", "sharing.request", payload)
-    assert not receipt.applied
-    assert receipt.reason == "personal-data"
+    size = node.store.log_size()
+    with pytest.raises(
+        ValidationError, match=r"payload\.purpose contains a mobile"
+    ) as caught:
+        node.act("city-cdc", "sharing.request", payload)
+    assert caught.value.reason == "personal-data"
+    assert "8000" not in str(caught.value)
+    assert node.store.log_size() == size
+
+
+def test_personal_data_refused_by_rules(node: Node, tmp_path: Path) -> None:
+    # A block from elsewhere, not through this node's submission check: the
+    # ledger's rules still reject the request.
+    resource_id = _resource(node, tmp_path, sharing_type="conditional")
+    payload = {
+        "resource": resource_id,
+        "fields": ["床位数"],
+        "purpose": "holder 138 0013 8000",
+        "term_days": 30,
+    }
+    tx = node.sign("city-cdc", "sharing.request", payload)
+    last = node.store.header(node.store.height())
+    assert last is not None
+    node.commit_batch(Batch(last.time + 1, [tx.canonical_bytes()]), last)
+    stored = node.store.tx_by_id(tx.id)
+    assert stored is not None
+    assert (stored.status, stored.reason) == ("rejected", "personal-data")
 
 
 def test_level_four_needs_operator_first(node: Node, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from tests.api.api_support import Api
+from tests.block_support import commit_signed
 from typer.testing import CliRunner
 
 from govchain.cli._app import app as cli_app
@@ -118,7 +119,7 @@ def test_handler_rejects_any_string(
         "document": text,
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     }
-    receipt = node.act("city-bdb", "standard.register", payload)
+    receipt = commit_signed(node, "city-bdb", "standard.register", payload)
     assert not receipt.applied
     _assert_rejected(receipt.message, receipt.reason, path, value)
 

@@ -35,7 +35,9 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
+
+import orjson
 
 from govchain.errors import ValidationError
 from govchain.identifiers.cn.ric import calc_check_char
@@ -43,16 +45,20 @@ from govchain.identifiers.cn.ric import calc_check_char
 __all__ = [
     "PersonalDataKind",
     "check_free_text",
+    "find_in_transaction",
     "find_personal_data",
     "mask_personal_data",
 ]
 
 PersonalDataKind: TypeAlias = Literal["resident ID number", "mobile number"]
 
-# A run of digits that single spaces or hyphens may split, optionally ending in
-# X (an ID number's check character). Only digits end the run, so a letter
-# before or after a number (`tel13800138000`) does not hide it.
-_RUN_RE = re.compile(r"(?<!\d)\d(?:[ \-]?\d)+(?:[ \-]?[Xx])?(?!\d)")
+# What people put between groups of digits: a space, hyphen, dot, slash,
+# underscore, or the closing parenthesis of an area code (`(138)0013-8000`).
+_SEPARATORS = " -./_)"
+# A run of digits that single separators may split, optionally ending in X (an
+# ID number's check character). Only digits end the run, so a letter before or
+# after a number (`tel13800138000`) does not hide it.
+_RUN_RE = re.compile(r"(?<!\d)\d(?:[ \-./_)]?\d)+(?:[ \-./_)]?[Xx])?(?!\d)")
 # A hex digest (SHA-256, MD5), with or without a `sha256:` prefix. About one
 # random SHA-256 digest in 300 contains a run of digits that reads as a mobile or
 # ID number: 684 of the digests of the 8-byte little-endian integers 0 to 199,999
@@ -61,7 +67,11 @@ _DIGEST_RE = re.compile(r"[0-9A-Fa-f]{32,}")
 # The shortest number found has 11 digits (a mobile number). A text without 11
 # digits in a row, single separators allowed, therefore contains none, and this
 # one search is cheaper than walking each short run of digits.
-_LONG_RUN_RE = re.compile(r"\d(?:[ \-]?\d){10}")
+_LONG_RUN_RE = re.compile(r"\d(?:[ \-./_)]?\d){10}")
+# Characters that show nothing: a soft hyphen, zero-width space, non-joiner and
+# joiner, word joiner and byte order mark. Between digits they hide a number
+# from a search but not from a reader, so they are removed first.
+_INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 # A run of digits without separators, optionally ending in X.
 _PIECE_RE = re.compile(r"\d+[Xx]?")
 _MOBILE_RE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
@@ -87,7 +97,7 @@ def _split(run: str) -> tuple[str, frozenset[int]]:
     kept: list[str] = []
     places: set[int] = set()
     for char in run:
-        if char in " -":
+        if char in _SEPARATORS:
             places.add(len(kept))
         else:
             kept.append(char)
@@ -119,11 +129,12 @@ def _kind_of(run: str) -> PersonalDataKind | None:
 
 
 def _normalize(text: str) -> str:
-    """Return `text` with full-width digits, letters and signs made ASCII."""
+    """Return `text` with full-width digits, letters and signs made ASCII and
+    invisible characters removed."""
     if text.isascii():
         # NFKC leaves ASCII as it is.
         return text
-    return unicodedata.normalize("NFKC", text)
+    return _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _candidates(text: str) -> Iterator[tuple[int, int, PersonalDataKind]]:
@@ -203,3 +214,62 @@ def check_free_text(values: Mapping[str, object]) -> None:
                     "without it",
                     reason="personal-data",
                 )
+
+
+# Transaction bytes without 11 digits in a row, one other character allowed
+# between two, hold no number the search finds once the text is normalized,
+# unless they hold non-ASCII characters (full-width digits).
+_DIGITS_IN_BYTES = re.compile(rb"\d(?:\D?\d){10}")
+# Key ids, hashes and Merkle roots: hex strings the search skips, because about
+# one in 300 random digests reads as a number somewhere.
+_HEX_RE = re.compile(r"[0-9A-Fa-f]{16,}")
+# Top-level transaction fields that are not text: the key id and signature.
+_NOT_TEXT = frozenset({"kid", "signature"})
+# Fields that hold identifiers, often built from a digest's first characters
+# (`agency.3f0138001380`), where 11 digits in a row are common. Only resident
+# ID numbers, whose check character rules out chance, are searched there.
+_IDENTIFIER_KEYS = frozenset({"id", "resource", "request", "grant", "delivery"})
+
+
+def find_in_transaction(data: bytes) -> tuple[str, PersonalDataKind] | None:
+    """Return where and what personal data the bytes of a transaction hold.
+
+    The result names the field (`payload.fields[0].type`) and the kind, or is
+    `None`. Every string and object key is searched except the key id, the
+    signature and hex strings of 16 or more characters. Bytes that are not JSON
+    are searched whole, because a rejected transaction keeps all its bytes.
+    """
+    if data.isascii() and not _DIGITS_IN_BYTES.search(data):
+        return None
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        kind = find_personal_data(data.decode("utf-8", "replace"))
+        return ("the transaction", kind) if kind else None
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in _NOT_TEXT}
+    return _find_in_value(body, "")
+
+
+def _find_in_value(
+    value: Any, path: str, key: str = ""
+) -> tuple[str, PersonalDataKind] | None:
+    if isinstance(value, str):
+        kind = None if _HEX_RE.fullmatch(value) else find_personal_data(value)
+        if key in _IDENTIFIER_KEYS and kind != "resident ID number":
+            kind = None
+        return (path or "the transaction", kind) if kind else None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find_in_value(item, f"{path}[{index}]")
+            if found:
+                return found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            kind = find_personal_data(key)
+            if kind:
+                return (f"a field name in {path or 'the transaction'}", kind)
+            found = _find_in_value(item, f"{path}.{key}" if path else key, key)
+            if found:
+                return found
+    return None

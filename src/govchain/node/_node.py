@@ -24,7 +24,7 @@ from typing import Any
 from govchain._types import BlockHash, TxId
 from govchain.crypto.keys import PublicKey, SigningKey, read_key_store, write_key_store
 from govchain.errors import ConfigError, IntegrityError, ValidationError
-from govchain.governance.personal_data import mask_personal_data
+from govchain.governance.personal_data import find_in_transaction, mask_personal_data
 from govchain.ledger import merkle
 from govchain.ledger.apply import BatchApplier
 from govchain.ledger.block import ZERO_HASH, BlockHeader, state_digest
@@ -508,6 +508,17 @@ class Node:
                     f"over the limit of {MAX_TX_BYTES:,}; nothing was submitted, so "
                     "split its payload or store large content as a dataset version",
                     reason="too-large",
+                )
+            # A rejected transaction keeps its bytes on the ledger, so one
+            # holding personal data is refused before it is ordered.
+            personal = find_in_transaction(data)
+            if personal is not None:
+                where, kind = personal
+                raise ValidationError(
+                    f"transaction {index + 1} of {len(items)}: {where} contains a "
+                    f"{kind}; personal data must not be recorded on the ledger, so "
+                    "nothing was submitted. Remove it and sign the transaction again",
+                    reason="personal-data",
                 )
         stored = self.store.stored_ids(txid for txid, _data in items)
         waiters: list[_Waiter] = []
