@@ -117,6 +117,9 @@ def test_login_page_labels(page: Page, console: Console) -> None:
 
 def test_login_keyboard_only(page: Page, console: Console) -> None:
     page.goto(f"{console.url}/console/login")
+    # The user name field takes focus when the page has loaded; keys typed
+    # before that reach nothing.
+    page.wait_for_function("() => document.activeElement.tagName === 'INPUT'")
     page.keyboard.type("officer1")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
