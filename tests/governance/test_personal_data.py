@@ -185,7 +185,7 @@ def test_find_in_transaction_ignores(payload: dict[str, object]) -> None:
     assert find_in_transaction(_tx_bytes(payload)) is None
 
 
-def test_find_in_transaction_skips_key_id_and_not_json() -> None:
+def test_find_in_transaction_key_id_and_bytes() -> None:
     assert find_in_transaction(_tx_bytes({}, kid=f"a{MOBILE}bcd")) is None
     found = find_in_transaction(f'{{"broken": "{MOBILE}"'.encode())
     assert found == ("the transaction", "mobile number")

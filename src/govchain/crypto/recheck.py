@@ -56,7 +56,7 @@ def valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Return whether `signature` satisfies the cofactored Ed25519 equation.
 
     Call it only when `usable_key(public_key)` is true; the module docstring
-    says when its result and libsodium's differ.
+    describes when its result and libsodium's differ.
     """
     if _zebra_verify is None:
         raise RuntimeError("py-ed25519-zebra-bindings is not installed")

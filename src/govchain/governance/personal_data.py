@@ -52,7 +52,7 @@ __all__ = [
 
 PersonalDataKind: TypeAlias = Literal["resident ID number", "mobile number"]
 
-# What people put between groups of digits: a space, hyphen, dot, slash,
+# Separators people put between groups of digits: a space, hyphen, dot, slash,
 # underscore, or the closing parenthesis of an area code (`(138)0013-8000`).
 _SEPARATORS = " -./_)"
 # A run of digits that single separators may split, optionally ending in X (an

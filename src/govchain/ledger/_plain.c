@@ -3,7 +3,7 @@
  * str keys, lists, str, safe integers, booleans and None, each of exactly
  * that type.
  *
- * is_plain() tells whether the C encoder of the json module writes a value in
+ * is_plain() returns whether the C encoder of the json module writes a value in
  * canonical form; encode() writes the canonical bytes itself. Replay encodes
  * every state record it writes: a catalog record takes 0.8 us here, against
  * 2.8 us in the json module's encoder (CPython 3.11).
@@ -181,7 +181,7 @@ static int encode_value(PyObject *value, Buffer *out);
 
 /* Write a dict with its keys in the order of their UTF-16 code units. For
  * keys inside the Basic Multilingual Plane that is code-point order, the
- * order of str comparison; a key outside it gives NOT_PLAIN and the caller's
+ * order of str comparison. A key outside it gives NOT_PLAIN, so the caller's
  * slow path sorts by UTF-16. */
 static int
 encode_dict(PyObject *value, Buffer *out)

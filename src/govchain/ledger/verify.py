@@ -349,7 +349,7 @@ def _walk(
         raise problem
 
 
-#: What a tail check on a check process returns: None when it passes, else the
+#: The result of a tail check on a check process: None when it passes, else the
 #: problem's message, height and transaction id, or `_OTHER_SNAPSHOT`.
 TaskProblem = tuple[str, int | None, str | None] | str | None
 #: The check process read a ledger of another size than the walk did: blocks

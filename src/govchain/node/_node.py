@@ -435,7 +435,7 @@ class Node:
         return tx
 
     def _wait_for_other_signers(self, dept: str, me: int) -> None:
-        """Wait until no other thread holds an unqueued transaction of `dept`.
+        """Wait until no other thread has an unqueued transaction of `dept`.
 
         Called with `_unqueued_changed` held. A transaction signed but not
         queued within `SIGNED_QUEUE_WAIT` seconds was dropped by its caller,
